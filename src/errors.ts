@@ -1,0 +1,147 @@
+/**
+ * One error hierarchy for the whole toolkit. Every error carries a stable
+ * `code` (listed in man/rtmp.1, section ERRORS) so that callers and the CLI's
+ * single error boundary can map it to an exit code without parsing messages.
+ */
+
+export type RtmpErrorCode =
+  | 'RTMP_ERR_PROTOCOL'
+  | 'RTMP_ERR_LIMIT'
+  | 'RTMP_ERR_HANDSHAKE'
+  | 'RTMP_ERR_REMOTE_STATUS'
+  | 'RTMP_ERR_TIMEOUT'
+  | 'RTMP_ERR_CONNECTION'
+  | 'RTMP_ERR_FLV_FORMAT'
+  | 'RTMP_ERR_AMF'
+  | 'RTMP_ERR_URL'
+  | 'RTMP_ERR_USAGE'
+  | 'RTMP_ERR_IO'
+  | 'RTMP_ERR_FFMPEG'
+  | 'RTMP_ERR_ABORTED';
+
+/** Base class: `code` is stable across releases; `message` is for people. */
+export class RtmpError extends Error {
+  readonly code: RtmpErrorCode;
+  constructor(code: RtmpErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** The peer broke the RTMP protocol (bad header, malformed command we rely on). */
+export class ProtocolError extends RtmpError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('RTMP_ERR_PROTOCOL', message, options);
+  }
+}
+
+/** A configured limit (see limits.ts) was exceeded by untrusted input. */
+export class LimitError extends RtmpError {
+  /** Name of the limit in `Limits`, e.g. `maxMessageSize`. */
+  readonly limit: string;
+  readonly value: number;
+  readonly max: number;
+  constructor(limit: string, value: number, max: number, what: string) {
+    super('RTMP_ERR_LIMIT', `${what}: ${value} exceeds the limit ${limit}=${max}`);
+    this.limit = limit;
+    this.value = value;
+    this.max = max;
+  }
+}
+
+/** The handshake failed (wrong version, short or garbage reply). */
+export class HandshakeError extends RtmpError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('RTMP_ERR_HANDSHAKE', message, options);
+  }
+}
+
+/** The server refused something with an onStatus/_error code. */
+export class RemoteStatusError extends RtmpError {
+  /** The server's status code, e.g. `NetStream.Publish.BadName`. */
+  readonly status: string;
+  readonly description: string;
+  constructor(status: string, description: string, message?: string) {
+    super('RTMP_ERR_REMOTE_STATUS', message ?? `server answered ${status}${description ? `: ${description}` : ''}`);
+    this.status = status;
+    this.description = description;
+  }
+}
+
+/** A network step took longer than its timeout. */
+export class TimeoutError extends RtmpError {
+  readonly step: string;
+  readonly ms: number;
+  constructor(step: string, ms: number) {
+    super('RTMP_ERR_TIMEOUT', `timed out after ${ms} ms waiting for ${step}`);
+    this.step = step;
+    this.ms = ms;
+  }
+}
+
+/** TCP-level failure: DNS, refused, reset, closed early. */
+export class ConnectionError extends RtmpError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('RTMP_ERR_CONNECTION', message, options);
+  }
+}
+
+/** Malformed FLV input; `offset` is the byte offset in the file where it was found. */
+export class FlvFormatError extends RtmpError {
+  readonly offset: number;
+  constructor(message: string, offset: number, options?: { cause?: unknown }) {
+    super('RTMP_ERR_FLV_FORMAT', `${message} at byte offset ${offset}`, options);
+    this.offset = offset;
+  }
+}
+
+/** Malformed AMF0/AMF3 data. */
+export class AmfError extends RtmpError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('RTMP_ERR_AMF', message, options);
+  }
+}
+
+/** An RTMP URL that cannot be used. */
+export class UrlError extends RtmpError {
+  constructor(message: string) {
+    super('RTMP_ERR_URL', message);
+  }
+}
+
+/** Bad command-line usage or option value. */
+export class UsageError extends RtmpError {
+  constructor(message: string) {
+    super('RTMP_ERR_USAGE', message);
+  }
+}
+
+/** Local file or stream I/O failed (missing file, permission, disk full). */
+export class IoError extends RtmpError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('RTMP_ERR_IO', message, options);
+  }
+}
+
+/** A spawned ffmpeg failed; `stderrTail` holds its last lines (bounded). */
+export class FfmpegError extends RtmpError {
+  readonly exitCode: number | undefined;
+  readonly stderrTail: string;
+  constructor(message: string, exitCode: number | undefined, stderrTail: string, options?: { cause?: unknown }) {
+    super('RTMP_ERR_FFMPEG', message, options);
+    this.exitCode = exitCode;
+    this.stderrTail = stderrTail;
+  }
+}
+
+/** The operation was cancelled through an AbortSignal. */
+export class AbortedError extends RtmpError {
+  constructor(message = 'aborted') {
+    super('RTMP_ERR_ABORTED', message);
+  }
+}
+
+export function isRtmpError(e: unknown): e is RtmpError {
+  return e instanceof RtmpError;
+}

@@ -1,0 +1,32 @@
+/**
+ * Every limit applied to untrusted input, in one place. Each is checked the
+ * moment the number is read from the wire or the file, before allocating.
+ */
+export interface Limits {
+  /** Largest RTMP message we reassemble (bytes). nginx-rtmp's default max_message is 1 MiB; keyframes of 4K video can exceed it, so we allow more. */
+  maxMessageSize: number;
+  /** Largest Set Chunk Size we accept from a peer (the spec allows up to 0x7fffffff). */
+  maxChunkSize: number;
+  /** Chunk streams with state held at once. Real servers use fewer than ten. */
+  maxChunkStreams: number;
+  /** Nesting depth of AMF objects/arrays. */
+  maxAmfDepth: number;
+  /** Entries in one AMF object, array or AMF3 reference table. */
+  maxAmfCollection: number;
+  /** Largest FLV tag body (bytes); the field is 24-bit so the format caps it at 16 MiB - 1. */
+  maxFlvTagSize: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxMessageSize: 16 * 1024 * 1024,
+  maxChunkSize: 16 * 1024 * 1024,
+  maxChunkStreams: 64,
+  maxAmfDepth: 32,
+  maxAmfCollection: 65536,
+  maxFlvTagSize: 0xffffff,
+});
+
+/** Fill unspecified limits with the defaults. */
+export function resolveLimits(partial?: Partial<Limits>): Limits {
+  return { ...DEFAULT_LIMITS, ...partial };
+}
