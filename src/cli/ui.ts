@@ -1,0 +1,152 @@
+/**
+ * The one reporter for everything people read: plain lines, warnings, the
+ * --verbose trace, a spinner or a progress bar. It writes to stderr only
+ * (stdout may carry media or JSON), is silent with --quiet, shows no
+ * animation when stderr is not a TTY, and redacts secrets in every line.
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+import cliProgress from 'cli-progress';
+import ora, { type Ora } from 'ora';
+import { redactSecrets } from '../rtmp/url.js';
+
+export interface ReporterOptions {
+  quiet?: boolean;
+  verbose?: boolean;
+  /** Secrets (stream key, password) to hide in every printed line. */
+  secrets?: string[];
+  stream?: NodeJS.WriteStream;
+}
+
+export interface ProgressHandle {
+  update(value: number, fields: Record<string, string>): void;
+  stop(): void;
+}
+
+export class Reporter {
+  readonly quiet: boolean;
+  readonly verbose: boolean;
+  private readonly out: NodeJS.WriteStream;
+  private secrets: string[];
+  private readonly color: ChalkInstance;
+  readonly interactive: boolean;
+  private spinner: Ora | undefined;
+  private bar: cliProgress.SingleBar | undefined;
+
+  constructor(opts: ReporterOptions = {}) {
+    this.quiet = opts.quiet ?? false;
+    this.verbose = opts.verbose ?? false;
+    this.out = opts.stream ?? process.stderr;
+    this.secrets = (opts.secrets ?? []).filter((s) => s.length > 0);
+    const tty = Boolean(this.out.isTTY);
+    const noColor = process.env['NO_COLOR'] !== undefined && process.env['NO_COLOR'] !== '';
+    this.color = new Chalk({ level: tty && !noColor ? 1 : 0 });
+    this.interactive = tty && !this.quiet && process.env['TERM'] !== 'dumb' && process.env['CI'] !== 'true';
+  }
+
+  /** Adds secrets learned later (e.g. after parsing the URL). */
+  addSecrets(...s: string[]): void {
+    this.secrets.push(...s.filter((x) => x.length > 0));
+  }
+
+  redact(text: string): string {
+    return this.secrets.length ? redactSecrets(text, this.secrets) : text;
+  }
+
+  private line(text: string): void {
+    this.clearAnimation();
+    this.out.write(`${this.redact(text)}\n`);
+  }
+
+  info(text: string): void {
+    if (!this.quiet) this.line(text);
+  }
+
+  success(text: string): void {
+    if (!this.quiet) this.line(this.color.green(text));
+  }
+
+  warn(text: string): void {
+    if (!this.quiet) this.line(this.color.yellow(`warning: ${text}`));
+  }
+
+  /** The one error line; printed even with --quiet. */
+  error(text: string): void {
+    this.stopAll();
+    this.out.write(`${this.color.red('error:')} ${this.redact(text)}\n`);
+  }
+
+  /** Verbose detail (stack traces, message trace). */
+  debug(text: string): void {
+    if (this.verbose) this.line(this.color.dim(text));
+  }
+
+  /** A spinner for a step on a TTY; a no-op otherwise. */
+  step(text: string): void {
+    if (!this.interactive) return;
+    this.bar?.stop();
+    this.bar = undefined;
+    const t = this.redact(text);
+    if (this.spinner) this.spinner.text = t;
+    else this.spinner = ora({ text: t, stream: this.out }).start();
+  }
+
+  stepDone(text?: string): void {
+    if (!this.spinner) return;
+    if (text) this.spinner.succeed(this.redact(text));
+    else this.spinner.stop();
+    this.spinner = undefined;
+  }
+
+  /** A progress bar on a TTY (total 0 = unknown). */
+  progress(total: number, format: string): ProgressHandle {
+    if (!this.interactive) return { update() {}, stop() {} };
+    this.stepDone();
+    const bar = new cliProgress.SingleBar(
+      { format, stream: this.out, hideCursor: true, clearOnComplete: true, barsize: 30, etaBuffer: 50, fps: 5 },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(total, 0, {});
+    this.bar = bar;
+    return {
+      update: (value, fields) => bar.update(value, fields),
+      stop: () => {
+        bar.stop();
+        if (this.bar === bar) this.bar = undefined;
+      },
+    };
+  }
+
+  private clearAnimation(): void {
+    if (this.spinner) this.spinner.clear();
+  }
+
+  stopAll(): void {
+    this.spinner?.stop();
+    this.spinner = undefined;
+    this.bar?.stop();
+    this.bar = undefined;
+  }
+}
+
+/** 1234567 → "1.2 MB". */
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  if (n < 1e6) return `${(n / 1e3).toFixed(1)} kB`;
+  if (n < 1e9) return `${(n / 1e6).toFixed(1)} MB`;
+  return `${(n / 1e9).toFixed(2)} GB`;
+}
+
+/** Bits per second → "2.5 Mbit/s". */
+export function formatBitrate(bps: number): string {
+  if (!Number.isFinite(bps) || bps <= 0) return '0 kbit/s';
+  if (bps < 1e6) return `${(bps / 1e3).toFixed(0)} kbit/s`;
+  return `${(bps / 1e6).toFixed(2)} Mbit/s`;
+}
+
+/** Milliseconds → "1:02.5" / "5.0 s". */
+export function formatMs(ms: number): string {
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  return `${m}:${(s - m * 60).toFixed(1).padStart(4, '0')}`;
+}

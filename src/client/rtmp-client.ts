@@ -1,0 +1,336 @@
+/**
+ * RtmpClient: the I/O shell around ClientSession. It owns the socket, the
+ * order of writes, backpressure and timers; the session decides everything
+ * else. Follows the protocol's steps: connect → createStream → publish/play.
+ */
+import type net from 'node:net';
+import { debuglog } from 'node:util';
+import type { AmfValue } from '../amf/value.js';
+import { AbortedError, ConnectionError, RemoteStatusError, RtmpError, TimeoutError } from '../errors.js';
+import type { Limits } from '../limits.js';
+import { explainStatus, statusInfo, type ConnectParams, type StatusInfo } from '../rtmp/commands.js';
+import type { ControlMessage } from '../rtmp/control.js';
+import { ClientSession, type SessionEvent } from '../rtmp/session.js';
+import { parseRtmpUrl, type RtmpUrl } from '../rtmp/url.js';
+import type { RtmpMessage } from '../rtmp/message.js';
+import { NetStream } from './net-stream.js';
+import { describeSocketError, openSocket, runHandshake } from './transport.js';
+
+const debug = debuglog('rtmp');
+
+export interface ClientOptions {
+  /** Timeout of every network step in ms (TCP connect, handshake, each command reply). Default 10000. */
+  timeoutMs?: number;
+  /** Outgoing chunk size (default 4096). */
+  chunkSize?: number;
+  signal?: AbortSignal;
+  limits?: Partial<Limits>;
+  /** Overrides for the connect command object (flashVer, swfUrl, pageUrl, extra properties...). */
+  connect?: Partial<ConnectParams>;
+  /** Every message in and out, for traces. */
+  onMessage?: (direction: 'in' | 'out', message: RtmpMessage) => void;
+  /** Server events that are not replies: onStatus on stream 0, onBWDone, control messages. */
+  onEvent?: (event: ClientEvent) => void;
+}
+
+export type ClientEvent =
+  | { type: 'control'; control: ControlMessage }
+  | { type: 'status'; streamId: number; info: StatusInfo }
+  | { type: 'command'; streamId: number; name: string; args: AmfValue[] };
+
+/** What the server answered to `connect`. */
+export interface ConnectResult {
+  properties: AmfValue;
+  information: StatusInfo | undefined;
+}
+
+interface Pending {
+  step: string;
+  resolve: (r: { ok: boolean; args: AmfValue[]; commandObject: AmfValue; info: StatusInfo | undefined }) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class RtmpClient {
+  readonly url: RtmpUrl;
+  readonly timeoutMs: number;
+  connectResult: ConnectResult | undefined;
+  private readonly socket: net.Socket;
+  private readonly session: ClientSession;
+  private readonly opts: ClientOptions;
+  private readonly pending = new Map<number, Pending>();
+  private readonly streams = new Map<number, NetStream>();
+  private closing = false;
+  private failure: Error | undefined;
+  private drainWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  private readonly where: string;
+
+  private constructor(url: RtmpUrl, socket: net.Socket, session: ClientSession, opts: ClientOptions) {
+    this.url = url;
+    this.socket = socket;
+    this.session = session;
+    this.opts = opts;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.where = `${url.host.includes(':') ? `[${url.host}]` : url.host}:${url.port}`;
+  }
+
+  /** TCP connect, handshake and the `connect` command; resolves once the server accepted it. */
+  static async connect(url: string | RtmpUrl, opts: ClientOptions = {}): Promise<RtmpClient> {
+    const u = typeof url === 'string' ? parseRtmpUrl(url) : url;
+    const timeoutMs = opts.timeoutMs ?? 10_000;
+    const where = `${u.host.includes(':') ? `[${u.host}]` : u.host}:${u.port}`;
+    if (u.protocol !== 'rtmp') throw new ConnectionError(`${u.protocol}:// is not supported yet; use rtmp://`);
+    const socket = await openSocket({ host: u.host, port: u.port, timeoutMs, signal: opts.signal });
+    let hs;
+    try {
+      hs = await runHandshake(socket, timeoutMs, where, opts.signal);
+    } catch (e) {
+      socket.destroy();
+      throw e;
+    }
+    const session = new ClientSession({ chunkSize: opts.chunkSize ?? 4096, limits: opts.limits, onMessage: opts.onMessage });
+    session.addHandshakeBytes(hs.bytesRead);
+    const client = new RtmpClient(u, socket, session, opts);
+    client.attach(hs.rest);
+    // The signal cancels connecting; once connected, callers decide how to
+    // stop (play ends its iterator, publish unpublishes) so files and
+    // streams end cleanly.
+    const onAbort = (): void => client.fail(new AbortedError());
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      if (opts.signal?.aborted) throw new AbortedError();
+      await client.doConnect();
+    } catch (e) {
+      client.destroy();
+      throw e;
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+    return client;
+  }
+
+  private attach(rest: Buffer): void {
+    this.socket.on('data', (d: Buffer) => this.onData(d));
+    this.socket.on('error', (err: NodeJS.ErrnoException) => this.fail(new ConnectionError(describeSocketError(err, this.where), { cause: err })));
+    this.socket.on('close', () => {
+      if (!this.closing) this.fail(new ConnectionError(`${this.where} closed the connection`));
+      for (const s of this.streams.values()) s.onClose(this.failure);
+    });
+    this.socket.on('drain', () => {
+      const waiters = this.drainWaiters;
+      this.drainWaiters = [];
+      for (const w of waiters) w.resolve();
+    });
+    this.write(this.session.begin());
+    if (rest.length > 0) this.onData(rest);
+    this.socket.resume();
+  }
+
+  private async doConnect(): Promise<void> {
+    const u = this.url;
+    const params: ConnectParams = {
+      app: u.app,
+      tcUrl: u.tcUrl,
+      flashVer: 'FMLE/3.0 (compatible; rtmp-toolkit)',
+      type: 'nonprivate',
+      ...this.opts.connect,
+    };
+    const { out, transactionId } = this.session.connect(params);
+    const reply = this.await(transactionId, 'the reply to connect');
+    this.write(out);
+    const r = await reply;
+    if (!r.ok) {
+      const info = r.info;
+      const code = info?.code ?? 'NetConnection.Connect.Rejected';
+      throw new RemoteStatusError(code, info?.description ?? '', `${this.where} rejected connect to app '${u.app}': ${code}${info?.description ? ` (${info.description})` : ''}${explainStatus(code) ? ` — ${explainStatus(code)}` : ''}`);
+    }
+    this.connectResult = { properties: r.commandObject, information: r.info };
+  }
+
+  /** `createStream`; resolves with the NetStream the server allocated. */
+  async createStream(): Promise<NetStream> {
+    const { out, transactionId } = this.session.call('createStream', null);
+    const reply = this.await(transactionId, 'the reply to createStream');
+    this.write(out);
+    const r = await reply;
+    const id = r.args[0];
+    if (!r.ok || typeof id !== 'number' || !Number.isInteger(id) || id < 0) {
+      throw new RemoteStatusError(r.info?.code ?? 'createStream.Failed', r.info?.description ?? '', `${this.where} did not create a stream${r.info ? `: ${r.info.code}` : ''}`);
+    }
+    const stream = new NetStream(this, this.session, id);
+    this.streams.set(id, stream);
+    return stream;
+  }
+
+  /** Sends a NetConnection command whose reply we do not wait for. */
+  notify(name: string, args: AmfValue[]): void {
+    this.write(this.session.notify(name, args));
+  }
+
+  /** Writes session output in order; false when the socket wants a drain. */
+  write(bufs: Buffer[]): boolean {
+    if (bufs.length === 0) return !this.socket.writableNeedDrain;
+    if (this.failure) throw this.failure;
+    if (bufs.length === 1) return this.socket.write(bufs[0]!);
+    this.socket.cork();
+    for (const b of bufs) this.socket.write(b);
+    this.socket.uncork();
+    return !this.socket.writableNeedDrain;
+  }
+
+  /** Resolves when the socket's write buffer has drained. */
+  drained(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (!this.socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve, reject) => this.drainWaiters.push({ resolve, reject }));
+  }
+
+  /** Resolves once everything written so far has been handed to the OS. */
+  flush(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.socket.write(Buffer.alloc(0), (err) => (err ? reject(this.failure ?? err) : resolve()));
+    });
+  }
+
+  /** Stops reading from the socket (the consumer is behind). */
+  pauseInput(): void {
+    this.socket.pause();
+  }
+
+  resumeInput(): void {
+    this.socket.resume();
+  }
+
+  /** Bytes received so far (including the handshake). */
+  get bytesReceived(): number {
+    return this.session.bytesReceived;
+  }
+
+  get bytesSent(): number {
+    return this.socket.bytesWritten;
+  }
+
+  /** The chunk size, window and bandwidth the server set. */
+  get serverSettings(): { chunkSize: number; windowAckSize: number; peerBandwidth: number | undefined } {
+    return { chunkSize: this.session.inChunkSize, windowAckSize: this.session.windowAckSize, peerBandwidth: this.session.peerBandwidth };
+  }
+
+  /** Closes gracefully: flushes what was written, then ends the TCP connection. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.failure || this.socket.destroyed) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.socket.destroy();
+        resolve();
+      }, this.timeoutMs);
+      this.socket.end(() => {
+        clearTimeout(timer);
+        this.socket.destroy();
+        resolve();
+      });
+    });
+  }
+
+  /** Tears the connection down at once. */
+  destroy(err?: Error): void {
+    this.closing = true;
+    if (err) this.fail(err);
+    this.socket.destroy();
+  }
+
+  /** Registers a reply waiter for a transaction, with the step timeout. */
+  await(transactionId: number, step: string): Promise<{ ok: boolean; args: AmfValue[]; commandObject: AmfValue; info: StatusInfo | undefined }> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(transactionId);
+        reject(new TimeoutError(`${step} from ${this.where}`, this.timeoutMs));
+      }, this.timeoutMs);
+      this.pending.set(transactionId, { step, resolve, reject, timer });
+    });
+  }
+
+  /** The first error that broke the connection, if any. */
+  get error(): Error | undefined {
+    return this.failure;
+  }
+
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    debug('connection failed: %s', err.message);
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(err instanceof RtmpError ? err : new ConnectionError(err.message, { cause: err }));
+    }
+    this.pending.clear();
+    for (const w of this.drainWaiters) w.reject(err);
+    this.drainWaiters = [];
+    for (const s of this.streams.values()) s.onClose(err);
+    this.socket.destroy();
+  }
+
+  private onData(data: Buffer): void {
+    if (this.failure) return;
+    let events: SessionEvent[];
+    try {
+      const r = this.session.handleInput(data);
+      if (r.out.length > 0) this.write(r.out);
+      events = r.events;
+    } catch (e) {
+      this.fail(e instanceof Error ? e : new ConnectionError(String(e)));
+      return;
+    }
+    for (const ev of events) this.handleEvent(ev);
+  }
+
+  private handleEvent(ev: SessionEvent): void {
+    switch (ev.type) {
+      case 'result': {
+        const p = this.pending.get(ev.transactionId);
+        if (!p) return;
+        this.pending.delete(ev.transactionId);
+        clearTimeout(p.timer);
+        p.resolve({ ok: ev.ok, args: ev.command.args, commandObject: ev.command.commandObject, info: statusInfo(ev.command) });
+        return;
+      }
+      case 'status': {
+        this.opts.onEvent?.({ type: 'status', streamId: ev.streamId, info: ev.info });
+        const s = this.streams.get(ev.streamId);
+        if (s) s.onStatus(ev.info);
+        else if (ev.streamId !== 0) {
+          // Some servers answer NetStream statuses on stream 0; route to the only stream if there is one.
+          if (this.streams.size === 1) this.streams.values().next().value?.onStatus(ev.info);
+        } else if (this.streams.size === 1 && ev.info.code.startsWith('NetStream.')) {
+          this.streams.values().next().value?.onStatus(ev.info);
+        }
+        return;
+      }
+      case 'media': {
+        const s = this.streams.get(ev.streamId) ?? (this.streams.size === 1 ? this.streams.values().next().value : undefined);
+        s?.onMedia(ev.packet);
+        return;
+      }
+      case 'control': {
+        this.opts.onEvent?.({ type: 'control', control: ev.control });
+        const c = ev.control;
+        if (c.type === 'userControl' && c.streamId !== undefined) this.streams.get(c.streamId)?.onUserControl(c.event);
+        return;
+      }
+      case 'command':
+        this.opts.onEvent?.({ type: 'command', streamId: ev.streamId, name: ev.command.name, args: ev.command.args });
+        if (ev.command.name === 'close') this.fail(new ConnectionError(`${this.where} closed the NetConnection`));
+        return;
+      case 'unknown':
+        debug('ignoring message type %d', ev.message.typeId);
+        return;
+      default: {
+        const never: never = ev;
+        return never;
+      }
+    }
+  }
+}

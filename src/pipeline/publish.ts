@@ -1,0 +1,121 @@
+/**
+ * The publish pipeline: FLV packets → (pacer) → RTMP publish, with loops,
+ * backpressure and a clean unpublish at the end or on abort.
+ */
+import { AbortedError } from '../errors.js';
+import type { RtmpClient } from '../client/rtmp-client.js';
+import type { NetStream, PublishMode } from '../client/net-stream.js';
+import { PacketType, isAudioSequenceHeader, isVideoSequenceHeader, type MediaPacket } from '../media/packet.js';
+import { TimestampUnwrapper, ts32 } from '../media/timestamp.js';
+import { Pacer } from './pacer.js';
+
+export interface PublishStats {
+  packets: number;
+  audio: number;
+  video: number;
+  /** Payload bytes sent. */
+  bytes: number;
+  /** Media time sent so far, ms (from the first packet's timestamp). */
+  mediaMs: number;
+  loops: number;
+}
+
+export interface PublishPipelineOptions {
+  /** Opens the packet source again for each pass (--loop). */
+  open: () => AsyncIterable<MediaPacket>;
+  /** Number of passes over the input (1 = play once). */
+  loops: number;
+  realtime: boolean;
+  signal?: AbortSignal;
+  onProgress?: (stats: PublishStats) => void;
+}
+
+/**
+ * Prepares publishing on a connected client (releaseStream, FCPublish,
+ * createStream, publish) and returns the stream once Publish.Start arrived.
+ */
+export async function startPublish(client: RtmpClient, name: string, mode: PublishMode): Promise<NetStream> {
+  // FMLE/OBS order; nginx-rtmp never answers these two, so we do not wait.
+  client.notify('releaseStream', [name]);
+  client.notify('FCPublish', [name]);
+  const stream = await client.createStream();
+  await stream.publish(name, mode);
+  return stream;
+}
+
+/**
+ * Sends every packet of every pass. Later passes are shifted so timestamps
+ * keep increasing, and skip script data (metadata was sent once).
+ */
+export async function pumpPublish(stream: NetStream, opts: PublishPipelineOptions): Promise<PublishStats> {
+  const stats: PublishStats = { packets: 0, audio: 0, video: 0, bytes: 0, mediaMs: 0, loops: 0 };
+  const pacer = new Pacer();
+  // Output timeline: the first pass keeps the file's timestamps; each later
+  // pass starts where the previous one ended (plus one frame interval).
+  let base: number | undefined;
+  let offset = 0;
+  let lastOut = 0;
+  let lastVideoGap = 0;
+  for (let pass = 0; pass < opts.loops; pass++) {
+    const unwrap = new TimestampUnwrapper();
+    let passFirst: number | undefined;
+    let passLast = 0;
+    let prevVideo: number | undefined;
+    for await (const packet of opts.open()) {
+      if (opts.signal?.aborted) throw new AbortedError('interrupted');
+      const ts = unwrap.next(packet.timestamp);
+      if (pass > 0) {
+        if (packet.type === PacketType.Data) continue;
+        if (packet.type === PacketType.Video && isVideoSequenceHeader(packet.payload)) continue;
+        if (packet.type === PacketType.Audio && isAudioSequenceHeader(packet.payload)) continue;
+      }
+      passFirst ??= ts;
+      base ??= ts;
+      const outTs = pass === 0 ? ts : base + offset + (ts - passFirst);
+      if (packet.type === PacketType.Video) {
+        if (prevVideo !== undefined && ts > prevVideo) lastVideoGap = ts - prevVideo;
+        prevVideo = ts;
+      }
+      passLast = Math.max(passLast, ts);
+      if (opts.realtime) {
+        await pacer.wait(outTs, opts.signal);
+        if (opts.signal?.aborted) throw new AbortedError('interrupted');
+      }
+      const p = pass === 0 ? packet : { ...packet, timestamp: ts32(outTs) };
+      if (!stream.write(p)) await untilAborted(stream.drained(), opts.signal);
+      if (opts.signal?.aborted) throw new AbortedError('interrupted');
+      stats.packets++;
+      if (packet.type === PacketType.Audio) stats.audio++;
+      else if (packet.type === PacketType.Video) stats.video++;
+      stats.bytes += packet.payload.length;
+      lastOut = Math.max(lastOut, outTs);
+      stats.mediaMs = lastOut - base;
+      if ((stats.packets & 63) === 0) opts.onProgress?.(stats);
+    }
+    stats.loops = pass + 1;
+    if (passFirst === undefined) break; // empty input: nothing more to loop
+    offset += passLast - passFirst + (lastVideoGap || 40);
+  }
+  opts.onProgress?.(stats);
+  return stats;
+}
+
+/** Resolves when `p` settles or `signal` aborts, whichever comes first. */
+function untilAborted(p: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => resolve();
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}

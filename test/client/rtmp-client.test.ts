@@ -1,0 +1,179 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { RtmpClient } from '../../src/client/rtmp-client.js';
+import { startPublish } from '../../src/pipeline/publish.js';
+import { UserControlEvent } from '../../src/rtmp/message.js';
+import { startFakeServer } from '../helpers/fake-server.js';
+
+const quick = { timeoutMs: 1500 };
+
+test('connect, createStream and publish against a scripted server, in FMLE order', async () => {
+  const server = await startFakeServer();
+  try {
+    const client = await RtmpClient.connect(server.url('live', 'key1'), quick);
+    assert.equal(client.connectResult?.information?.code, 'NetConnection.Connect.Success');
+    const stream = await startPublish(client, 'key1', 'live');
+    assert.equal(stream.id, 1);
+    stream.write({ type: 9, timestamp: 0, payload: Buffer.from([0x17, 0, 0, 0, 0, 1, 2]) });
+    await stream.unpublish();
+    await client.close();
+    const names = server.connections[0]!.commands.map((c) => c.name);
+    assert.deepEqual(names.slice(0, 5), ['connect', 'releaseStream', 'FCPublish', 'createStream', 'publish']);
+    // After unpublish: FCUnpublish and deleteStream.
+    await waitFor(() => server.connections[0]!.commands.some((c) => c.name === 'deleteStream'));
+    assert.ok(names.length >= 5);
+    const connect = server.connections[0]!.commands[0]!;
+    const obj = connect.commandObject as Record<string, unknown>;
+    assert.equal(obj['app'], 'live');
+    assert.equal(obj['tcUrl'], `rtmp://127.0.0.1:${server.port}/live`);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a refused publish is a RemoteStatusError carrying the server status code', async () => {
+  const server = await startFakeServer({
+    onCommand: (conn, cmd, msg) => {
+      if (cmd.name !== 'publish') return false;
+      conn.status(msg.streamId, 'error', 'NetStream.Publish.BadName', 'Already publishing');
+      return true;
+    },
+  });
+  try {
+    const client = await RtmpClient.connect(server.url('live', 'taken'), quick);
+    await assert.rejects(startPublish(client, 'taken', 'live'), (e: Error & { code?: string; status?: string }) => {
+      assert.equal(e.code, 'RTMP_ERR_REMOTE_STATUS');
+      assert.equal(e.status, 'NetStream.Publish.BadName');
+      assert.match(e.message, /BadName.*Already publishing/);
+      return true;
+    });
+    client.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
+test('a rejected connect (_error) names the app and the status code', async () => {
+  const server = await startFakeServer({
+    onCommand: (conn, cmd) => {
+      if (cmd.name !== 'connect') return false;
+      conn.command(0, '_error', cmd.transactionId, null, { level: 'error', code: 'NetConnection.Connect.Rejected', description: 'no such app' });
+      return true;
+    },
+  });
+  try {
+    await assert.rejects(RtmpClient.connect(server.url('nope', 'k'), quick), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'RTMP_ERR_REMOTE_STATUS');
+      assert.match(e.message, /rejected connect to app 'nope': NetConnection\.Connect\.Rejected \(no such app\)/);
+      return true;
+    });
+  } finally {
+    await server.close();
+  }
+});
+
+test('handshake failures are typed: HTTP answer, garbage version, closed, silent server', async () => {
+  const cases: Array<[Parameters<typeof startFakeServer>[0], string, RegExp]> = [
+    [{ handshake: 'http' }, 'RTMP_ERR_HANDSHAKE', /HTTP/],
+    [{ handshake: 'garbage' }, 'RTMP_ERR_HANDSHAKE', /version/],
+    [{ handshake: 'close' }, 'RTMP_ERR_HANDSHAKE', /closed the connection during the RTMP handshake/],
+    [{ handshake: 'silent' }, 'RTMP_ERR_TIMEOUT', /handshake/],
+  ];
+  for (const [script, code, re] of cases) {
+    const server = await startFakeServer(script);
+    try {
+      await assert.rejects(RtmpClient.connect(server.url('live', 'k'), { timeoutMs: 300 }), (e: Error & { code?: string }) => {
+        assert.equal(e.code, code, `${script?.handshake}: ${e.message}`);
+        assert.match(e.message, re);
+        return true;
+      });
+    } finally {
+      await server.close();
+    }
+  }
+});
+
+test('a refused TCP connection is a ConnectionError naming the address', async () => {
+  const port = await new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+  await assert.rejects(RtmpClient.connect(`rtmp://127.0.0.1:${port}/live/k`, quick), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'RTMP_ERR_CONNECTION');
+    assert.match(e.message, new RegExp(`refused by 127\\.0\\.0\\.1:${port}`));
+    return true;
+  });
+});
+
+test('a server that never answers createStream hits the step timeout', async () => {
+  const server = await startFakeServer({ onCommand: (_c, cmd) => cmd.name === 'createStream' });
+  try {
+    const client = await RtmpClient.connect(server.url('live', 'k'), { timeoutMs: 300 });
+    await assert.rejects(client.createStream(), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'RTMP_ERR_TIMEOUT');
+      assert.match(e.message, /createStream/);
+      return true;
+    });
+    client.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
+test('play yields media until StreamEOF, as nginx-rtmp ends a live stream', async () => {
+  const server = await startFakeServer({
+    onCommand: (conn, cmd, msg) => {
+      if (cmd.name !== 'play') return false;
+      conn.userControl(UserControlEvent.StreamBegin, msg.streamId);
+      conn.status(msg.streamId, 'status', 'NetStream.Play.Start', 'Start live');
+      for (let i = 0; i < 5; i++) conn.media(msg.streamId, { type: 9, timestamp: i * 40, payload: Buffer.from([i === 0 ? 0x17 : 0x27, 1, 0, 0, 0, i]) });
+      conn.userControl(UserControlEvent.StreamEof, msg.streamId);
+      return true;
+    },
+  });
+  try {
+    const client = await RtmpClient.connect(server.url('live', 'k'), quick);
+    const stream = await client.createStream();
+    await stream.play('k', { bufferMs: 1000 });
+    const got: number[] = [];
+    for await (const p of stream.packets()) got.push(p.timestamp);
+    assert.deepEqual(got, [0, 40, 80, 120, 160]);
+    assert.deepEqual(stream.end, { reason: 'eof' });
+    await client.close();
+  } finally {
+    await server.close();
+  }
+});
+
+test('play of a missing stream rejects with Play.StreamNotFound', async () => {
+  const server = await startFakeServer({
+    onCommand: (conn, cmd, msg) => {
+      if (cmd.name !== 'play') return false;
+      conn.status(msg.streamId, 'error', 'NetStream.Play.StreamNotFound', 'No such stream');
+      return true;
+    },
+  });
+  try {
+    const client = await RtmpClient.connect(server.url('vod', 'nope.flv'), quick);
+    const stream = await client.createStream();
+    await assert.rejects(stream.play('nope.flv'), (e: Error & { status?: string }) => {
+      assert.equal(e.status, 'NetStream.Play.StreamNotFound');
+      assert.match(e.message, /no such stream/);
+      return true;
+    });
+    client.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
+async function waitFor(cond: () => boolean, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
