@@ -9,7 +9,7 @@ import { isRtmpError } from '../errors.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { registerPlay } from './play.js';
 import { registerPublish } from './publish.js';
-import { Reporter } from './ui.js';
+import { Reporter, loadAnimations, stderrIsInteractive } from './ui.js';
 
 /** What subcommands get: the abort signal raised by SIGINT/SIGTERM and the runner. */
 export interface RunContext {
@@ -36,6 +36,7 @@ export async function main(argv: string[]): Promise<number> {
   const ctx: RunContext = {
     signal: controller.signal,
     async run(raw, body) {
+      if (!raw.quiet && stderrIsInteractive()) await loadAnimations();
       const reporter = new Reporter({ quiet: raw.quiet ?? false, verbose: raw.verbose ?? false });
       try {
         exitCode = await body(reporter);

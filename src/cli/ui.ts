@@ -5,9 +5,24 @@
  * animation when stderr is not a TTY, and redacts secrets in every line.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import cliProgress from 'cli-progress';
-import ora, { type Ora } from 'ora';
+import type { SingleBar } from 'cli-progress';
+import type { Ora } from 'ora';
 import { redactSecrets } from '../rtmp/url.js';
+
+/** Spinner and progress-bar modules, loaded only when a terminal will show them (they cost ~100 ms of start-up). */
+let animations: { ora: typeof import('ora').default; cliProgress: typeof import('cli-progress') } | undefined;
+
+/** True when stderr is a terminal that shows animations (not CI, not TERM=dumb). */
+export function stderrIsInteractive(): boolean {
+  return Boolean(process.stderr.isTTY) && process.env['TERM'] !== 'dumb' && process.env['CI'] !== 'true';
+}
+
+/** Loads ora and cli-progress; call before creating a Reporter that should animate. */
+export async function loadAnimations(): Promise<void> {
+  if (animations) return;
+  const [oraModule, cliProgress] = await Promise.all([import('ora'), import('cli-progress')]);
+  animations = { ora: oraModule.default, cliProgress: cliProgress.default ?? cliProgress };
+}
 
 export interface ReporterOptions {
   quiet?: boolean;
@@ -30,7 +45,7 @@ export class Reporter {
   private readonly color: ChalkInstance;
   readonly interactive: boolean;
   private spinner: Ora | undefined;
-  private bar: cliProgress.SingleBar | undefined;
+  private bar: SingleBar | undefined;
 
   constructor(opts: ReporterOptions = {}) {
     this.quiet = opts.quiet ?? false;
@@ -40,7 +55,7 @@ export class Reporter {
     const tty = Boolean(this.out.isTTY);
     const noColor = process.env['NO_COLOR'] !== undefined && process.env['NO_COLOR'] !== '';
     this.color = new Chalk({ level: tty && !noColor ? 1 : 0 });
-    this.interactive = tty && !this.quiet && process.env['TERM'] !== 'dumb' && process.env['CI'] !== 'true';
+    this.interactive = tty && !this.quiet && animations !== undefined && process.env['TERM'] !== 'dumb' && process.env['CI'] !== 'true';
   }
 
   /** Adds secrets learned later (e.g. after parsing the URL). */
@@ -82,12 +97,12 @@ export class Reporter {
 
   /** A spinner for a step on a TTY; a no-op otherwise. */
   step(text: string): void {
-    if (!this.interactive) return;
+    if (!this.interactive || !animations) return;
     this.bar?.stop();
     this.bar = undefined;
     const t = this.redact(text);
     if (this.spinner) this.spinner.text = t;
-    else this.spinner = ora({ text: t, stream: this.out }).start();
+    else this.spinner = animations.ora({ text: t, stream: this.out }).start();
   }
 
   stepDone(text?: string): void {
@@ -99,8 +114,9 @@ export class Reporter {
 
   /** A progress bar on a TTY (total 0 = unknown). */
   progress(total: number, format: string): ProgressHandle {
-    if (!this.interactive) return { update() {}, stop() {} };
+    if (!this.interactive || !animations) return { update() {}, stop() {} };
     this.stepDone();
+    const { cliProgress } = animations;
     const bar = new cliProgress.SingleBar(
       { format, stream: this.out, hideCursor: true, clearOnComplete: true, barsize: 30, etaBuffer: 50, fps: 5 },
       cliProgress.Presets.shades_classic,
