@@ -234,6 +234,11 @@ export class ClientSession {
     switch (c.type) {
       case 'windowAckSize':
         this.ackWindow = c.size;
+        // Answer at once with an Acknowledgement of what we have: nginx-rtmp
+        // writes its connect replies in several small sends with Nagle on, so
+        // each waits for our (delayed, ~40 ms) TCP ACK unless data carries it.
+        this.lastAckAt = this.bytesReceived;
+        out.push(...this.send(control.acknowledgement(this.bytesReceived % U32)));
         return;
       case 'setPeerBandwidth':
         this.peerBandwidth = c.size;
