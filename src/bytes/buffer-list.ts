@@ -69,6 +69,22 @@ export class BufferList {
     return out;
   }
 
+  /**
+   * Moves the first `n` bytes into `target` at `offset` (one copy, straight
+   * from the received buffers, for reassembling a message).
+   */
+  copyTo(target: Buffer, offset: number, n: number): void {
+    if (n > this.total) throw new RangeError(`copyTo(${n}) past end (${this.total})`);
+    let done = 0;
+    while (done < n) {
+      const b = this.bufs[0]!;
+      const take = Math.min(b.length - this.head, n - done);
+      b.copy(target, offset + done, this.head, this.head + take);
+      done += take;
+      this.advance(take);
+    }
+  }
+
   /** Drops `n` bytes. */
   skip(n: number): void {
     if (n > this.total) throw new RangeError(`skip(${n}) past end (${this.total})`);

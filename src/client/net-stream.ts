@@ -30,8 +30,8 @@ export type PlayEnd =
   | { reason: 'stopped' };
 
 /** Queued bytes at which we stop reading from the socket, and resume below the low mark. */
-const HIGH_WATER = 8 * 1024 * 1024;
-const LOW_WATER = 2 * 1024 * 1024;
+const HIGH_WATER = 1024 * 1024;
+const LOW_WATER = 256 * 1024;
 
 type Waiter = { want: 'publishing' | 'playing'; resolve: (i: StatusInfo | undefined) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 

@@ -8,7 +8,7 @@
  * when the target is a regular file. If media arrives first, an empty
  * metadata tag is written before it so the file always has one.
  */
-import { createWriteStream } from 'node:fs';
+import { writeSync, writevSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { asObject } from '../amf/expect.js';
@@ -26,6 +26,8 @@ const COPY_BELOW = 1024;
 /** Size of each batch buffer; segments handed to the stream are never overwritten. */
 const BATCH_SIZE = 64 * 1024;
 const RESOLVED: Promise<void> = Promise.resolve();
+/** Pending bytes at which a file is written at once rather than at the end of the event-loop turn. */
+const FILE_FLUSH_BYTES = 1024 * 1024;
 
 /** Options for FlvFileSink.open. */
 export interface FlvFileSinkOptions {
@@ -49,15 +51,22 @@ export interface FlvFileSinkSummary {
 export class FlvFileSink {
   /** The target as given (`'-'` for stdout). */
   readonly path: string;
-  private readonly out: Writable;
-  /** False for stdout, which is flushed but never ended. */
-  private readonly isFile: boolean;
+  /** stdout (or another stream): asynchronous, with backpressure. */
+  private readonly out: Writable | undefined;
+  /**
+   * A regular file or device: written synchronously, as rtmpdump's fwrite,
+   * with every tag of one event-loop turn in one writev. Nothing queues up
+   * in memory, and a killed process leaves every flushed tag on disk.
+   */
+  private readonly file: FileHandle | undefined;
   private readonly seekable: boolean;
   private error: IoError | undefined;
   private closing: Promise<FlvFileSinkSummary> | undefined;
   private bytes = 0;
   private packets = 0;
   private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private flushScheduled = false;
   private batch = Buffer.allocUnsafe(BATCH_SIZE);
   private batchStart = 0;
   private batchLen = 0;
@@ -67,15 +76,19 @@ export class FlvFileSink {
   private firstTs: number | undefined;
   private maxTs = 0;
 
-  private constructor(path: string, out: Writable, isFile: boolean, seekable: boolean, flags: FlvHeaderFlags) {
+  private constructor(path: string, target: { out: Writable } | { file: FileHandle; seekable: boolean }, flags: FlvHeaderFlags) {
     this.path = path;
-    this.out = out;
-    this.isFile = isFile;
-    this.seekable = seekable;
-    // Record stream errors (ENOSPC, EPIPE) and report them from the next write/close.
-    out.on('error', (err) => {
-      this.error ??= describeIoError('write', path === '-' ? 'stdout' : path, err);
-    });
+    if ('out' in target) {
+      this.out = target.out;
+      this.seekable = false;
+      // Record stream errors (EPIPE) and report them from the next write/close.
+      this.out.on('error', (err) => {
+        this.error ??= describeIoError('write', path === '-' ? 'stdout' : path, err);
+      });
+    } else {
+      this.file = target.file;
+      this.seekable = target.seekable;
+    }
     this.append(encodeFlvHeader(flags));
   }
 
@@ -85,7 +98,7 @@ export class FlvFileSink {
    */
   static async open(target: string, opts: FlvFileSinkOptions = {}): Promise<FlvFileSink> {
     const flags = opts.flags ?? { audio: true, video: true };
-    if (target === '-') return new FlvFileSink(target, process.stdout, false, false, flags);
+    if (target === '-') return new FlvFileSink(target, { out: process.stdout }, flags);
     let handle: FileHandle;
     try {
       handle = await open(target, opts.force ? 'w' : 'wx');
@@ -102,8 +115,7 @@ export class FlvFileSink {
       await handle.close().catch(() => undefined);
       throw describeIoError('create', target, err);
     }
-    const stream = createWriteStream('', { fd: handle, highWaterMark: 1024 * 1024 });
-    return new FlvFileSink(target, stream, true, seekable, flags);
+    return new FlvFileSink(target, { file: handle, seekable }, flags);
   }
 
   /**
@@ -150,19 +162,18 @@ export class FlvFileSink {
     const durationMs = this.firstTs === undefined ? 0 : this.maxTs - this.firstTs;
     const summary = { bytes: this.bytes, durationMs, packets: this.packets };
     try {
-      await this.flush();
-      if (this.isFile) {
-        // The stream owns (and closes) the file handle; 'close' follows 'finish' or an error.
-        if (!this.out.destroyed) {
-          await new Promise<void>((resolve) => {
-            this.out.once('close', resolve);
-            this.out.end();
-          });
+      if (this.file) {
+        try {
+          this.cut();
+          this.writeFileNow();
+          if (this.error) throw this.error;
+          if (this.seekable && this.patch) this.patchMetadata(this.file.fd, durationMs / 1000, this.bytes, this.patch);
+        } finally {
+          await this.file.close();
         }
-        if (this.error) throw this.error;
-        if (this.seekable && this.patch) await this.patchMetadata(durationMs / 1000, this.bytes, this.patch);
-      } else if (this.out.writableNeedDrain) {
-        await this.waitDrain();
+      } else {
+        await this.flush();
+        if (this.out?.writableNeedDrain) await this.waitDrain();
       }
       if (this.error) throw this.error;
     } catch (err) {
@@ -172,18 +183,13 @@ export class FlvFileSink {
   }
 
   /** Positioned writes of the two doubles; nothing else in the file changes. */
-  private async patchMetadata(seconds: number, filesize: number, at: { duration: number; filesize: number }): Promise<void> {
-    const handle = await open(this.path, 'r+');
-    try {
-      const d = Buffer.allocUnsafe(8);
-      d.writeDoubleBE(seconds, 0);
-      const f = Buffer.allocUnsafe(8);
-      f.writeDoubleBE(filesize, 0);
-      await handle.write(d, 0, 8, at.duration);
-      await handle.write(f, 0, 8, at.filesize);
-    } finally {
-      await handle.close();
-    }
+  private patchMetadata(fd: number, seconds: number, filesize: number, at: { duration: number; filesize: number }): void {
+    const d = Buffer.allocUnsafe(8);
+    d.writeDoubleBE(seconds, 0);
+    const f = Buffer.allocUnsafe(8);
+    f.writeDoubleBE(filesize, 0);
+    writeSync(fd, d, 0, 8, at.duration);
+    writeSync(fd, f, 0, 8, at.filesize);
   }
 
   private writeMetadata(meta: ReturnType<typeof asObject>, timestamp: number): void {
@@ -206,6 +212,7 @@ export class FlvFileSink {
       this.batchLen += FLV_TAG_HEADER_SIZE;
       this.cut();
       this.pending.push(packet.payload);
+      this.pendingBytes += size;
       this.reserve(4);
       this.batch.writeUInt32BE(FLV_TAG_HEADER_SIZE + size, this.batchLen);
       this.batchLen += 4;
@@ -232,35 +239,67 @@ export class FlvFileSink {
   private cut(): void {
     if (this.batchLen > this.batchStart) {
       this.pending.push(this.batch.subarray(this.batchStart, this.batchLen));
+      this.pendingBytes += this.batchLen - this.batchStart;
       this.batchStart = this.batchLen;
     }
   }
 
-  /** Hands pending buffers to the stream in one corked group (one writev when idle). */
+  /** Hands pending buffers on: to the file (coalesced per event-loop turn) or to the stream (one corked group). */
   private flush(): Promise<void> {
     this.cut();
     if (this.pending.length === 0) return RESOLVED;
+    if (this.file) {
+      if (this.pendingBytes >= FILE_FLUSH_BYTES) this.writeFileNow();
+      else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.writeFileNow());
+      }
+      return this.error ? Promise.reject(this.error) : RESOLVED;
+    }
+    const out = this.out!;
     let ok = true;
-    this.out.cork();
-    for (const b of this.pending) ok = this.out.write(b);
-    this.out.uncork();
+    out.cork();
+    for (const b of this.pending) ok = out.write(b);
+    out.uncork();
     this.pending = [];
+    this.pendingBytes = 0;
     return ok ? RESOLVED : this.waitDrain();
   }
 
+  /** Writes everything pending to the file now, all of it (writev may write less than asked). */
+  private writeFileNow(): void {
+    this.flushScheduled = false;
+    if (!this.file || this.pending.length === 0 || this.error) return;
+    let bufs = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    try {
+      while (bufs.length > 0) {
+        let written = writevSync(this.file.fd, bufs);
+        let i = 0;
+        while (i < bufs.length && written >= bufs[i]!.length) written -= bufs[i++]!.length;
+        bufs = bufs.slice(i);
+        if (written > 0 && bufs.length > 0) bufs[0] = bufs[0]!.subarray(written);
+      }
+    } catch (err) {
+      this.error ??= describeIoError('write', this.path, err);
+    }
+  }
+
   private waitDrain(): Promise<void> {
+    const out = this.out!;
     return new Promise<void>((resolve, reject) => {
       const done = (): void => {
-        this.out.off('drain', done);
-        this.out.off('close', done);
-        this.out.off('error', done);
+        out.off('drain', done);
+        out.off('close', done);
+        out.off('error', done);
         if (this.error) reject(this.error);
         else resolve();
       };
-      this.out.on('drain', done);
-      this.out.on('close', done);
+      out.on('drain', done);
+      out.on('close', done);
       // Registered after the constructor's handler, so this.error is already set.
-      this.out.on('error', done);
+      out.on('error', done);
     });
   }
 }

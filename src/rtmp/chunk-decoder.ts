@@ -250,7 +250,7 @@ export class ChunkDecoder {
     }
     const take = Math.min(this.chunkLeft, input.length);
     if (take === 0) return false;
-    input.consume(take).copy(s.payload, s.received);
+    input.copyTo(s.payload, s.received, take);
     s.received += take;
     this.chunkLeft -= take;
     if (this.chunkLeft > 0) return false;
