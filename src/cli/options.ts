@@ -78,7 +78,7 @@ export function setupCommon(rawUrl: string, raw: CommonRaw, reporter?: Reporter)
     const secrets = [url.stream, url.password ?? ''];
     const bare = url.stream.split('?')[0] ?? '';
     if (bare !== url.stream) secrets.push(bare);
-    rep.addSecrets(...secrets.filter((s) => s.length >= 3));
+    rep.addSecrets(...secrets.filter((s) => s.length > 0));
   }
   const timeoutMs = parseDuration(raw.timeout, '--timeout');
   if (timeoutMs <= 0) throw new UsageError('--timeout must be greater than zero');

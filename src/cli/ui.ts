@@ -24,6 +24,9 @@ export async function loadAnimations(): Promise<void> {
   animations = { ora: oraModule.default, cliProgress: cliProgress.default ?? cliProgress };
 }
 
+/** Secrets at least this long are hidden wherever they appear; shorter ones only when quoted. */
+const MIN_FREE_TEXT_SECRET = 6;
+
 export interface ReporterOptions {
   quiet?: boolean;
   verbose?: boolean;
@@ -63,8 +66,20 @@ export class Reporter {
     this.secrets.push(...s.filter((x) => x.length > 0));
   }
 
+  /**
+   * Hides every secret in `text`. A short secret (under 6 characters) would
+   * also match inside ordinary words, so only its quoted form — as in the
+   * --verbose command trace — is hidden; URLs are redacted by structure
+   * (redactUrl) before they get here.
+   */
   redact(text: string): string {
-    return this.secrets.length ? redactSecrets(text, this.secrets) : text;
+    if (this.secrets.length === 0) return text;
+    const long = this.secrets.filter((x) => x.length >= MIN_FREE_TEXT_SECRET);
+    let out = long.length ? redactSecrets(text, long) : text;
+    for (const x of this.secrets) {
+      if (x.length < MIN_FREE_TEXT_SECRET) out = out.split(`'${x}'`).join("'****'").split(`"${x}"`).join('"****"');
+    }
+    return out;
   }
 
   private line(text: string): void {
