@@ -53,7 +53,7 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
   }
 
   reporter.step(`connecting to ${shownUrl}`);
-  const client = await RtmpClient.connect(url, { ...clientOpts, signal: ctx.signal });
+  const client = await RtmpClient.connect(url, { ...clientOpts, role: 'play', signal: ctx.signal });
   let sink: FlvFileSink | undefined;
   let end: PlayEnd | undefined;
   let media = 0;

@@ -68,7 +68,7 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
   const durationMs = head.done ? 0 : metadataDurationMs(head.value);
 
   reporter.step(`connecting to ${shownUrl}`);
-  const client = await RtmpClient.connect(url, { ...clientOpts, signal: ctx.signal });
+  const client = await RtmpClient.connect(url, { ...clientOpts, role: 'publish', signal: ctx.signal });
   let stats: PublishStats | undefined;
   const started = performance.now();
   try {

@@ -18,6 +18,23 @@ import { describeSocketError, openSocket, runHandshake } from './transport.js';
 
 const debug = debuglog('rtmp');
 
+/** connect fields an encoder sends when publishing (as FMLE, OBS and ffmpeg). */
+const PUBLISHER_CONNECT = { type: 'nonprivate', flashVer: 'FMLE/3.0 (compatible; rtmp-toolkit)' } as const;
+
+/**
+ * connect fields a player sends (spec 7.2.1.1; the values ffmpeg's player
+ * sends): no proxy, all capabilities, every audio codec (SUPPORT_SND_*) and
+ * the video codecs up to H.264 (SUPPORT_VID_*), seek-to-keyframe support.
+ */
+const PLAYER_CONNECT = {
+  flashVer: 'LNX 9,0,124,2',
+  fpad: false,
+  capabilities: 15,
+  audioCodecs: 4071,
+  videoCodecs: 252,
+  videoFunction: 1,
+} as const;
+
 export interface ClientOptions {
   /** Timeout of every network step in ms (TCP connect, handshake, each command reply). Default 10000. */
   timeoutMs?: number;
@@ -25,6 +42,13 @@ export interface ClientOptions {
   chunkSize?: number;
   signal?: AbortSignal;
   limits?: Partial<Limits>;
+  /**
+   * What the connection is for; it picks the connect object's defaults:
+   * 'publish' sends what FMLE/OBS/ffmpeg send (type nonprivate, an FMLE
+   * flashVer), 'play' what a player sends (capabilities and codec masks as
+   * ffmpeg's player). Default 'play'.
+   */
+  role?: 'publish' | 'play';
   /** Overrides for the connect command object (flashVer, swfUrl, pageUrl, extra properties...). */
   connect?: Partial<ConnectParams>;
   /** Every message in and out, for traces. */
@@ -129,10 +153,9 @@ export class RtmpClient {
   private async doConnect(): Promise<void> {
     const u = this.url;
     const params: ConnectParams = {
+      ...(this.opts.role === 'publish' ? PUBLISHER_CONNECT : PLAYER_CONNECT),
       app: u.app,
       tcUrl: u.tcUrl,
-      flashVer: 'FMLE/3.0 (compatible; rtmp-toolkit)',
-      type: 'nonprivate',
       ...this.opts.connect,
     };
     const { out, transactionId } = this.session.connect(params);

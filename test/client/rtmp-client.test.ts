@@ -11,7 +11,7 @@ const quick = { timeoutMs: 1500 };
 test('connect, createStream and publish against a scripted server, in FMLE order', async () => {
   const server = await startFakeServer();
   try {
-    const client = await RtmpClient.connect(server.url('live', 'key1'), quick);
+    const client = await RtmpClient.connect(server.url('live', 'key1'), { ...quick, role: 'publish' });
     assert.equal(client.connectResult?.information?.code, 'NetConnection.Connect.Success');
     const stream = await startPublish(client, 'key1', 'live');
     assert.equal(stream.id, 1);
@@ -27,6 +27,8 @@ test('connect, createStream and publish against a scripted server, in FMLE order
     const obj = connect.commandObject as Record<string, unknown>;
     assert.equal(obj['app'], 'live');
     assert.equal(obj['tcUrl'], `rtmp://127.0.0.1:${server.port}/live`);
+    assert.equal(obj['type'], 'nonprivate');
+    assert.match(String(obj['flashVer']), /^FMLE\/3\.0/);
   } finally {
     await server.close();
   }
@@ -136,8 +138,20 @@ test('play yields media until StreamEOF, as nginx-rtmp ends a live stream', asyn
   });
   try {
     const client = await RtmpClient.connect(server.url('live', 'k'), quick);
+    // A player's connect carries capabilities and codec masks; play and Set Buffer Length follow createStream.
+    const connect = server.connections[0]!.commands[0]!.commandObject as Record<string, unknown>;
+    assert.deepEqual(
+      [connect['flashVer'], connect['fpad'], connect['capabilities'], connect['audioCodecs'], connect['videoCodecs'], connect['videoFunction']],
+      ['LNX 9,0,124,2', false, 15, 4071, 252, 1],
+    );
     const stream = await client.createStream();
     await stream.play('k', { bufferMs: 1000 });
+    const conn = server.connections[0]!;
+    const play = conn.commands.find((c) => c.name === 'play');
+    assert.deepEqual([play?.args[0], play?.args[1], play?.args[2], play?.args[3]], ['k', -2, -1, true]);
+    const buffer = conn.received.find((m) => m.typeId === 4 && m.payload.readUInt16BE(0) === 3);
+    assert.ok(buffer, 'Set Buffer Length sent');
+    assert.deepEqual([buffer.payload.readUInt32BE(2), buffer.payload.readUInt32BE(6)], [stream.id, 1000]);
     const got: number[] = [];
     for await (const p of stream.packets()) got.push(p.timestamp);
     assert.deepEqual(got, [0, 40, 80, 120, 160]);
