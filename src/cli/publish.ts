@@ -76,7 +76,7 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
     const stream = await startPublish(client, url.stream, mode);
     reporter.stepDone(`publishing to ${shownUrl}`);
     const total = durationMs > 0 ? durationMs * loops : 0;
-    const bar = reporter.progress(total > 0 ? Math.round(total / 100) / 10 : Math.max(fileSize * loops, 1), total > 0 ? ' {bar} {value}/{total} s | {rate} | {bytes}' : ' {bar} {percentage}% | {media} | {rate} | {bytes}');
+    const bar = reporter.progress(total > 0 ? Math.round(total / 100) / 10 : Math.max(fileSize * loops, 1), total > 0 ? ' {bar} {value}/{total} s | {rate} | {bytes} | ETA {eta_formatted}' : ' {bar} {percentage}% | {media} | {rate} | {bytes}');
     const onProgress = (s: PublishStats): void => {
       const elapsed = (performance.now() - started) / 1000;
       bar.update(total > 0 ? Math.round(s.mediaMs / 100) / 10 : s.bytes, {

@@ -90,7 +90,7 @@ export async function pumpPublish(stream: NetStream, opts: PublishPipelineOption
       stats.bytes += packet.payload.length;
       lastOut = Math.max(lastOut, outTs);
       stats.mediaMs = lastOut - base;
-      if ((stats.packets & 63) === 0) opts.onProgress?.(stats);
+      if ((stats.packets & 15) === 0) opts.onProgress?.(stats);
     }
     stats.loops = pass + 1;
     if (passFirst === undefined) break; // empty input: nothing more to loop
