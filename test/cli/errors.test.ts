@@ -5,9 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { access, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { rtmpCli, sampleFlv, tempDir, freePort } from '../helpers/peers.js';
+import { rtmpBin, rtmpCli, run, sampleFlv, tempDir, freePort } from '../helpers/peers.js';
 import { startFakeServer } from '../helpers/fake-server.js';
 
 const KEY = 'sk_live_SECRETKEY123';
@@ -95,6 +95,26 @@ test('a refused publish exits 6 with the server status code; --verbose adds the 
   }
 });
 
+test('a refused play exits 6 naming Play.StreamNotFound in plain words, and writes no file', async () => {
+  const server = await startFakeServer({
+    onCommand: (conn, cmd, msg) => {
+      if (cmd.name !== 'play') return false;
+      conn.status(msg.streamId, 'error', 'NetStream.Play.StreamNotFound', 'No such stream');
+      return true;
+    },
+  });
+  try {
+    const dir = await tempDir('rtmp-cli-');
+    const out = path.join(dir, 'never.flv');
+    const r = await rtmpCli(['play', server.url('vod', KEY), '-o', out]);
+    assert.equal(r.code, 6);
+    assertOneErrorLine(r.stderr, /NetStream\.Play\.StreamNotFound \(No such stream\) — no such stream on the server/);
+    await assert.rejects(access(out), 'no output file is created when play is refused');
+  } finally {
+    await server.close();
+  }
+});
+
 test('a server that never answers play exits 7 within the timeout', async () => {
   const server = await startFakeServer({ onCommand: (_c, cmd) => cmd.name === 'play' });
   try {
@@ -127,4 +147,8 @@ test('--help lists both subcommands and the exit codes; --version prints the ver
   const v = await rtmpCli(['--version']);
   assert.equal(v.code, 0);
   assert.match(v.stdout.toString(), /^\d+\.\d+\.\d+/);
+  // As installed users run it: the launcher through its shebang (env -S node with V8 options).
+  const direct = await run(rtmpBin, ['--version']);
+  assert.equal(direct.code, 0, direct.stderr);
+  assert.equal(direct.stdout.toString(), v.stdout.toString());
 });
