@@ -36,7 +36,7 @@ export async function main(argv: string[]): Promise<number> {
   const ctx: RunContext = {
     signal: controller.signal,
     async run(raw, body) {
-      if (!raw.quiet && stderrIsInteractive()) await loadAnimations();
+      if (stderrIsInteractive()) await loadAnimations();
       const reporter = new Reporter({ quiet: raw.quiet ?? false, verbose: raw.verbose ?? false });
       try {
         exitCode = await body(reporter);

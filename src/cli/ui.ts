@@ -4,13 +4,22 @@
  * (stdout may carry media or JSON), is silent with --quiet, shows no
  * animation when stderr is not a TTY, and redacts secrets in every line.
  */
-import { Chalk, type ChalkInstance } from 'chalk';
+import type { ChalkInstance } from 'chalk';
 import type { SingleBar } from 'cli-progress';
 import type { Ora } from 'ora';
 import { redactSecrets } from '../rtmp/url.js';
 
-/** Spinner and progress-bar modules, loaded only when a terminal will show them (they cost ~100 ms of start-up). */
-let animations: { ora: typeof import('ora').default; cliProgress: typeof import('cli-progress') } | undefined;
+/** Spinner, progress-bar and colour modules, loaded only when a terminal will show them (they cost ~70 ms of start-up). */
+let animations: { ora: typeof import('ora').default; cliProgress: typeof import('cli-progress'); Chalk: typeof import('chalk').Chalk } | undefined;
+
+/** The few colours we use; plain text unless chalk was loaded for a colour terminal. */
+interface Colors {
+  green(s: string): string;
+  yellow(s: string): string;
+  red(s: string): string;
+  dim(s: string): string;
+}
+const plain: Colors = { green: (s) => s, yellow: (s) => s, red: (s) => s, dim: (s) => s };
 
 /** True when stderr is a terminal that shows animations (not CI, not TERM=dumb). */
 export function stderrIsInteractive(): boolean {
@@ -20,8 +29,8 @@ export function stderrIsInteractive(): boolean {
 /** Loads ora and cli-progress; call before creating a Reporter that should animate. */
 export async function loadAnimations(): Promise<void> {
   if (animations) return;
-  const [oraModule, cliProgress] = await Promise.all([import('ora'), import('cli-progress')]);
-  animations = { ora: oraModule.default, cliProgress: cliProgress.default ?? cliProgress };
+  const [oraModule, cliProgress, chalk] = await Promise.all([import('ora'), import('cli-progress'), import('chalk')]);
+  animations = { ora: oraModule.default, cliProgress: cliProgress.default ?? cliProgress, Chalk: chalk.Chalk };
 }
 
 /** Secrets at least this long are hidden wherever they appear; shorter ones only when quoted. */
@@ -45,7 +54,7 @@ export class Reporter {
   readonly verbose: boolean;
   private readonly out: NodeJS.WriteStream;
   private secrets: string[];
-  private readonly color: ChalkInstance;
+  private readonly color: Colors | ChalkInstance;
   readonly interactive: boolean;
   private spinner: Ora | undefined;
   private bar: SingleBar | undefined;
@@ -57,7 +66,7 @@ export class Reporter {
     this.secrets = (opts.secrets ?? []).filter((s) => s.length > 0);
     const tty = Boolean(this.out.isTTY);
     const noColor = process.env['NO_COLOR'] !== undefined && process.env['NO_COLOR'] !== '';
-    this.color = new Chalk({ level: tty && !noColor ? 1 : 0 });
+    this.color = tty && !noColor && animations ? new animations.Chalk({ level: 1 }) : plain;
     this.interactive = tty && !this.quiet && animations !== undefined && process.env['TERM'] !== 'dumb' && process.env['CI'] !== 'true';
   }
 
