@@ -16,7 +16,8 @@
  * ModEx steps as for video, then (for Multitrack) UB[4] AvMultitrackType and
  * UB[4] AudioPacketType, and a FOURCC ('ac-3', 'ec-3', 'Opus', '.mp3', 'fLaC', 'mp4a').
  */
-import { ByteReader } from '../bytes/byte-reader.js';
+import type { ByteReader } from '../bytes/byte-reader.js';
+import { readLeniently } from '../bytes/lenient.js';
 import { readModEx } from './video-tag.js';
 
 /** Codec names shared by legacy SoundFormats and Enhanced RTMP FourCCs. */
@@ -96,16 +97,12 @@ const PACKET_MULTITRACK = 5;
 const PACKET_MODEX = 7;
 const MANY_TRACKS_MANY_CODECS = 2;
 
-class Short extends Error {}
-const short = (): Error => new Short('short');
-
 /**
  * Parses the header bytes of an audio payload. Returns undefined for an
  * empty or truncated header, or a reserved SoundFormat (12, 13); never throws.
  */
 export function parseAudioTagHeader(payload: Buffer): AudioTagInfo | undefined {
-  try {
-    const r = new ByteReader(payload, short);
+  return readLeniently(payload, (r) => {
     const b0 = r.u8();
     const soundFormat = b0 >> 4;
     if (soundFormat === EX_HEADER) return parseEnhanced(r, b0);
@@ -131,10 +128,7 @@ export function parseAudioTagHeader(payload: Buffer): AudioTagInfo | undefined {
       info.headerSize = r.offset;
     }
     return info;
-  } catch (err) {
-    if (err instanceof Short) return undefined;
-    throw err;
-  }
+  });
 }
 
 function parseEnhanced(r: ByteReader, b0: number): AudioTagInfo {

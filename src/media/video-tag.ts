@@ -22,7 +22,8 @@
  *   otherwise: FOURCC (avc1, hvc1, av01, vp08, vp09)
  *   CodedFrames of avc1/hvc1: SI24 CompositionTime
  */
-import { ByteReader } from '../bytes/byte-reader.js';
+import type { ByteReader } from '../bytes/byte-reader.js';
+import { readLeniently } from '../bytes/lenient.js';
 
 /** Codec names shared by legacy CodecIDs and Enhanced RTMP FourCCs. */
 export type VideoCodec = 'h263' | 'screen' | 'vp6' | 'vp6a' | 'screen2' | 'avc' | 'hevc' | 'av1' | 'vp8' | 'vp9' | 'unknown';
@@ -81,22 +82,15 @@ const PACKET_MULTITRACK = 6;
 const PACKET_MODEX = 7;
 const MANY_TRACKS_MANY_CODECS = 2;
 
-class Short extends Error {}
-const short = (): Error => new Short('short');
-
 /**
  * Parses the header bytes of a video payload. Returns undefined for an
  * empty, truncated or reserved (FrameType 0) header; never throws.
  */
 export function parseVideoTagHeader(payload: Buffer): VideoTagInfo | undefined {
-  try {
-    const r = new ByteReader(payload, short);
+  return readLeniently(payload, (r) => {
     const b0 = r.u8();
     return b0 & 0x80 ? parseEnhanced(r, b0) : parseLegacy(r, b0);
-  } catch (err) {
-    if (err instanceof Short) return undefined;
-    throw err;
-  }
+  });
 }
 
 function parseLegacy(r: ByteReader, b0: number): VideoTagInfo | undefined {
