@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { asObject, getNumber } from '../../src/amf/expect.js';
 import { parseScriptData } from '../../src/flv/script-data.js';
 import { PacketType, isVideoSequenceHeader, type MediaPacket } from '../../src/media/packet.js';
@@ -15,7 +15,6 @@ import {
   ffmpegPublish,
   ffmpegRecord,
   probePackets,
-  requirePeer,
   rtmpCli,
   sampleFlv,
   startNginx,
@@ -23,12 +22,8 @@ import {
   tempDir,
   waitForExit,
 } from '../helpers/peers.js';
+import { EOF_ONLY_APP, havePeers, startRecorder } from '../helpers/interop.js';
 
-const EOF_ONLY_APP = 'application eof { live on; record off; }';
-
-function havePeers(t: TestContext): boolean {
-  return requirePeer(t, 'nginx') && requirePeer(t, 'ffmpeg') && requirePeer(t, 'ffprobe');
-}
 
 async function packetsOf(file: string): Promise<MediaPacket[]> {
   const out: MediaPacket[] = [];
@@ -73,9 +68,7 @@ test('publish --loop 2 sends the file twice with increasing timestamps and the s
   const dir = await tempDir('cli-loop');
   const out = path.join(dir, 'loop.flv');
   const url = nginx.url('eof', 'loop');
-  const player = startRtmpCli(['play', '--quiet', url, '-o', out], { timeoutMs: 30_000 });
-  t.after(() => player.stop());
-  await nginx.waitForLog(/play: name='loop'/);
+  const player = await startRecorder(t, nginx, 'eof', 'loop', out);
   const pub = await rtmpCli(['publish', '--quiet', '--no-realtime', '--loop', '2', sampleFlv, url], { timeoutMs: 30_000 });
   assert.equal(pub.code, 0, pub.stderr);
   assert.equal((await waitForExit(player, 8000)).code, 0);

@@ -7,30 +7,23 @@
 import assert from 'node:assert/strict';
 import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import {
   comparePackets,
   ffmpegPublish,
   ffmpegRecord,
   probePackets,
-  requirePeer,
   rtmpCli,
   runOk,
   sampleFlv,
   startNginx,
-  startRtmpCli,
   tempDir,
   waitForExit,
   type NginxServer,
   type ProbedPacket,
 } from '../helpers/peers.js';
+import { EOF_ONLY_APP, havePeers, startRecorder } from '../helpers/interop.js';
 
-/** A live app without publish_notify: nginx ends live streams for players with StreamEOF only. */
-const EOF_ONLY_APP = 'application eof { live on; record off; }';
-
-function havePeers(t: TestContext): boolean {
-  return requirePeer(t, 'nginx') && requirePeer(t, 'ffmpeg') && requirePeer(t, 'ffprobe');
-}
 
 let sourcePackets: ProbedPacket[] | undefined;
 async function source(): Promise<ProbedPacket[]> {
@@ -72,9 +65,7 @@ test('2. ffmpeg publishes to nginx-rtmp, rtmp play records until StreamEOF: the 
   const dir = await tempDir('interop-play');
   const out = path.join(dir, 'y.flv');
   const url = nginx.url('eof', 'y');
-  const player = startRtmpCli(['play', '--quiet', url, '-o', out], { timeoutMs: 40_000 });
-  t.after(() => player.stop());
-  await nginx.waitForLog(/play: name='y'/);
+  const player = await startRecorder(t, nginx, 'eof', 'y', out);
   const pub = await ffmpegPublish(sampleFlv, url, { realtime: true, timeoutMs: 40_000 });
   assert.equal(pub.code, 0, pub.stderr);
   // The only end signal is StreamEOF: play must exit 0 by itself.
@@ -122,9 +113,7 @@ test('5. timestamps crossing 0xFFFFFF (extended timestamps) survive publish and 
   t.after(() => nginx.stop());
   const out = path.join(dir, 'ext.flv');
   const url = nginx.url('eof', 'ext');
-  const player = startRtmpCli(['play', '--quiet', url, '-o', out], { timeoutMs: 40_000 });
-  t.after(() => player.stop());
-  await nginx.waitForLog(/play: name='ext'/);
+  const player = await startRecorder(t, nginx, 'eof', 'ext', out);
   const r = await rtmpCli(['publish', '--quiet', '--no-realtime', shifted, url], { timeoutMs: 30_000 });
   assert.equal(r.code, 0, r.stderr);
   const done = await waitForExit(player, 8000);
