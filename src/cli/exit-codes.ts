@@ -24,6 +24,8 @@ export const ExitCode = {
   CheckFailed: 8,
   /** ffmpeg failed or is missing. */
   Ffmpeg: 9,
+  /** relay ended, but some destination missed part of the stream (reconnected, dropped media or failed). */
+  Partial: 10,
   /** Interrupted by SIGINT/SIGTERM before finishing (publish). */
   Interrupted: 130,
 } as const;

@@ -9,6 +9,7 @@ import { isRtmpError } from '../errors.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { registerPlay } from './play.js';
 import { registerPublish } from './publish.js';
+import { registerRelay } from './relay.js';
 import { Reporter, loadAnimations, stderrIsInteractive } from './ui.js';
 
 /** What subcommands get: the abort signal raised by SIGINT/SIGTERM and the runner. */
@@ -56,6 +57,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride();
   registerPublish(program, ctx);
   registerPlay(program, ctx);
+  registerRelay(program, ctx);
   program.addHelpText(
     'after',
     `
@@ -63,7 +65,7 @@ Exit codes:
   0 success              4 network failure      7 timeout
   1 internal error       5 protocol error       8 check failed (probe)
   2 usage error          6 refused by server    9 ffmpeg failed
-  3 input/output error                          130 interrupted
+  3 input/output error  10 relay incomplete   130 interrupted
 `,
   );
 

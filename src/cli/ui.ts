@@ -156,6 +156,18 @@ export class Reporter {
     };
   }
 
+  /** Several status lines updated in place on a TTY (one per relay destination); a no-op otherwise. */
+  board(count: number, format: string): { update(i: number, fields: Record<string, string>): void; stop(): void } {
+    if (!this.interactive || !animations) return { update() {}, stop() {} };
+    this.stepDone();
+    const multi = new animations.cliProgress.MultiBar({ format, stream: this.out, hideCursor: true, clearOnComplete: false, fps: 4, autopadding: true });
+    const bars = Array.from({ length: count }, () => multi.create(1, 0, {}));
+    return {
+      update: (i, fields) => bars[i]?.update(0, fields),
+      stop: () => multi.stop(),
+    };
+  }
+
   private clearAnimation(): void {
     if (this.spinner) this.spinner.clear();
   }

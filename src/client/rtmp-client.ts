@@ -225,6 +225,17 @@ export class RtmpClient {
     this.socket.resume();
   }
 
+  /** Bytes written but not yet handed to the OS (a slow peer makes this grow). */
+  get queuedBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  /** Resolves when the connection is gone, with the error that ended it (undefined after close()). */
+  whenClosed(): Promise<Error | undefined> {
+    if (this.socket.destroyed) return Promise.resolve(this.failure);
+    return new Promise((resolve) => this.socket.once('close', () => resolve(this.failure)));
+  }
+
   /** Bytes received so far (including the handshake). */
   get bytesReceived(): number {
     return this.session.bytesReceived;

@@ -1,0 +1,367 @@
+/**
+ * Relay: play one source and publish it to several destinations, without
+ * re-encoding and without copying payloads per destination (every
+ * destination's chunk encoder slices the same payload buffer).
+ *
+ * Destinations are independent: each has its own connection loop with
+ * exponential backoff, and a destination that (re)connects gets the cached
+ * metadata and sequence headers and then waits for the next keyframe, so its
+ * viewers never get undecodable frames. A destination that falls behind
+ * (its socket queue passes a limit) drops media until the next keyframe
+ * instead of slowing the others. Timestamps sent downstream are rebased
+ * after a source reconnect so they keep increasing.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RtmpClient, type ClientOptions } from '../client/rtmp-client.js';
+import type { NetStream, PlayEnd } from '../client/net-stream.js';
+import { AbortedError, ConnectionError, isRtmpError } from '../errors.js';
+import { peekScriptDataName } from '../flv/script-data.js';
+import { PacketType, isAudioSequenceHeader, isVideoKeyframe, isVideoSequenceHeader, type MediaPacket } from '../media/packet.js';
+import { TimestampUnwrapper, ts32 } from '../media/timestamp.js';
+import type { RtmpUrl } from '../rtmp/url.js';
+import { startPublish } from './publish.js';
+
+export interface RelayEndpoint {
+  url: RtmpUrl;
+  /** The URL as it may be printed (key redacted). */
+  shown: string;
+}
+
+export interface RelayOptions {
+  source: RelayEndpoint;
+  destinations: RelayEndpoint[];
+  client: ClientOptions;
+  /** Set Buffer Length for the source play (ms). */
+  bufferMs: number;
+  /** Reconnect destinations and the source after failures. */
+  reconnect: boolean;
+  /** Consecutive failed attempts after which a destination gives up. */
+  maxRetries: number;
+  /** Consecutive failed attempts after which the source gives up. */
+  sourceRetries: number;
+  backoffMinMs: number;
+  backoffMaxMs: number;
+  /** Stop after this much media time (0 = until the source ends). */
+  durationMs: number;
+  /** End when the source sends no media for this long (0 = never). */
+  idleTimeoutMs: number;
+  /** A destination whose socket queue passes this drops media until the next keyframe. */
+  maxQueueBytes: number;
+  signal: AbortSignal;
+  onEvent: (event: RelayEvent) => void;
+}
+
+export type EndpointState = 'connecting' | 'live' | 'reconnecting' | 'failed' | 'done';
+
+export interface DestinationStats {
+  index: number;
+  url: string;
+  state: EndpointState;
+  packets: number;
+  bytes: number;
+  reconnects: number;
+  /** Media packets not delivered: while disconnected, waiting for a keyframe, or dropped when slow. */
+  missed: number;
+  lastError: string | undefined;
+}
+
+export type RelayEvent =
+  | { type: 'source'; state: EndpointState | 'playing' | 'ended'; url: string; attempt?: number; delayMs?: number; error?: string }
+  | { type: 'destination'; index: number; url: string; state: EndpointState; attempt?: number; delayMs?: number; error?: string }
+  | { type: 'stats'; elapsedMs: number; mediaMs: number; sourceBytes: number; destinations: DestinationStats[] };
+
+export interface RelayResult {
+  /** True when every destination received every media packet from its first keyframe on. */
+  complete: boolean;
+  end: PlayEnd | { reason: 'duration' } | undefined;
+  mediaMs: number;
+  sourcePackets: number;
+  destinations: DestinationStats[];
+}
+
+/** Metadata and sequence headers, replayed to a destination that (re)connects. */
+class HeaderCache {
+  metadata: MediaPacket | undefined;
+  video: MediaPacket | undefined;
+  audio: MediaPacket | undefined;
+
+  update(p: MediaPacket): void {
+    if (p.type === PacketType.Data && peekScriptDataName(p.payload) === 'onMetaData') this.metadata = p;
+    else if (p.type === PacketType.Video && isVideoSequenceHeader(p.payload)) this.video = p;
+    else if (p.type === PacketType.Audio && isAudioSequenceHeader(p.payload)) this.audio = p;
+  }
+
+  /** The headers stamped with `timestamp`, so the receiver's timeline never goes back. */
+  replay(timestamp: number): MediaPacket[] {
+    return [this.metadata, this.video, this.audio].filter((p): p is MediaPacket => p !== undefined).map((p) => ({ ...p, timestamp }));
+  }
+}
+
+/** Keeps output timestamps increasing when a new source session restarts its clock. */
+class Rebaser {
+  private unwrap = new TimestampUnwrapper();
+  private offset = 0;
+  private fresh = true;
+  private lastOut: number | undefined;
+  private gap = 40;
+  private lastVideo: number | undefined;
+
+  /** A new source session starts: its first packet is placed right after the last one sent. */
+  reset(): void {
+    this.unwrap = new TimestampUnwrapper();
+    this.fresh = true;
+    this.lastVideo = undefined;
+  }
+
+  map(p: MediaPacket): number {
+    const ts = this.unwrap.next(p.timestamp);
+    if (this.fresh) {
+      this.fresh = false;
+      if (this.lastOut !== undefined && ts + this.offset <= this.lastOut) this.offset = this.lastOut + this.gap - ts;
+    }
+    const out = ts + this.offset;
+    if (p.type === PacketType.Video) {
+      if (this.lastVideo !== undefined && out > this.lastVideo) this.gap = out - this.lastVideo;
+      this.lastVideo = out;
+    }
+    this.lastOut = this.lastOut === undefined ? out : Math.max(this.lastOut, out);
+    return out;
+  }
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Exponential backoff: min, 2·min, 4·min … capped at max. */
+export function backoffDelay(attempt: number, minMs: number, maxMs: number): number {
+  return Math.min(maxMs, minMs * 2 ** Math.max(0, attempt - 1));
+}
+
+class Destination {
+  readonly stats: DestinationStats;
+  private client: RtmpClient | undefined;
+  private stream: NetStream | undefined;
+  private needKeyframe = true;
+  private everLive = false;
+  private stopping = false;
+  private readonly loop: Promise<void>;
+
+  constructor(
+    index: number,
+    private readonly endpoint: RelayEndpoint,
+    private readonly opts: RelayOptions,
+    private readonly headers: HeaderCache,
+    private readonly now: () => number,
+    private readonly mediaStarted: () => boolean,
+  ) {
+    this.stats = { index, url: endpoint.shown, state: 'connecting', packets: 0, bytes: 0, reconnects: 0, missed: 0, lastError: undefined };
+    this.loop = this.run();
+  }
+
+  private emit(state: EndpointState, extra: { attempt?: number; delayMs?: number; error?: string } = {}): void {
+    this.stats.state = state;
+    this.opts.onEvent({ type: 'destination', index: this.stats.index, url: this.endpoint.shown, state, ...extra });
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      try {
+        this.emit('connecting', failures > 0 ? { attempt: failures + 1 } : {});
+        const client = await RtmpClient.connect(this.endpoint.url, { ...this.opts.client, role: 'publish', signal: this.opts.signal });
+        this.client = client;
+        const stream = await startPublish(client, this.endpoint.url.stream, 'live');
+        if (this.everLive) this.stats.reconnects++;
+        this.everLive = true;
+        failures = 0;
+        // Joining a stream already under way: start video at the next keyframe.
+        this.needKeyframe = this.mediaStarted();
+        for (const h of this.headers.replay(this.now())) stream.write(h);
+        this.stream = stream;
+        this.emit('live');
+        const err = await client.whenClosed();
+        this.stream = undefined;
+        if (this.stopping) return;
+        throw err ?? new ConnectionError(`${this.endpoint.shown} closed the connection`);
+      } catch (e) {
+        this.stream = undefined;
+        this.client?.destroy();
+        this.client = undefined;
+        if (this.stopping || this.opts.signal.aborted) return;
+        failures++;
+        this.stats.lastError = message(e);
+        if (!this.opts.reconnect || failures > this.opts.maxRetries) {
+          this.emit('failed', { error: this.stats.lastError });
+          return;
+        }
+        const delayMs = backoffDelay(failures, this.opts.backoffMinMs, this.opts.backoffMaxMs);
+        this.emit('reconnecting', { attempt: failures, delayMs, error: this.stats.lastError });
+        await sleep(delayMs, undefined, { signal: this.opts.signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  /** The source restarted: its first frames may not be decodable, so wait for a keyframe again. */
+  awaitKeyframe(): void {
+    if (this.headers.video !== undefined) this.needKeyframe = true;
+  }
+
+  /**
+   * Forwards one packet if this destination can take it; never blocks.
+   * Video waits for a keyframe after a (re)connect — inter-frames without
+   * their keyframe are undecodable — while audio flows. A destination whose
+   * socket queue passed the limit drops all media until the queue is back
+   * under it and a keyframe arrives.
+   */
+  offer(p: MediaPacket): void {
+    const isMedia = p.type !== PacketType.Data;
+    const stream = this.stream;
+    const client = this.client;
+    if (!stream || !client) {
+      if (isMedia) this.stats.missed++;
+      return;
+    }
+    const header = (p.type === PacketType.Video && isVideoSequenceHeader(p.payload)) || (p.type === PacketType.Audio && isAudioSequenceHeader(p.payload));
+    if (isMedia && !header) {
+      const slow = client.queuedBytes > this.opts.maxQueueBytes;
+      if (slow) this.needKeyframe = this.headers.video !== undefined;
+      const keyframe = p.type === PacketType.Video && isVideoKeyframe(p.payload);
+      if (slow || (p.type === PacketType.Video && this.needKeyframe && !keyframe)) {
+        this.stats.missed++;
+        return;
+      }
+      if (keyframe) this.needKeyframe = false;
+    }
+    try {
+      stream.write(p);
+      this.stats.packets++;
+      this.stats.bytes += p.payload.length;
+    } catch (e) {
+      // The connection just failed; the loop sees it through whenClosed().
+      this.stats.lastError = message(e);
+      if (isMedia) this.stats.missed++;
+    }
+  }
+
+  /** Unpublishes cleanly (FCUnpublish, deleteStream) and closes; waits for the loop to end. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const { stream, client } = this;
+    if (stream && client && !client.error) {
+      await stream.unpublish().catch(() => undefined);
+      await client.close();
+    } else {
+      client?.destroy();
+    }
+    await this.loop;
+    if (this.stats.state !== 'failed') this.emit('done');
+  }
+
+  /** Got every media packet from its first keyframe on, and never failed. */
+  get complete(): boolean {
+    return this.stats.state !== 'failed' && this.stats.missed === 0 && this.stats.reconnects === 0 && this.everLive;
+  }
+}
+
+/** Runs the relay until the source ends, --duration passes, the signal aborts, or the source fails for good. */
+export async function runRelay(opts: RelayOptions): Promise<RelayResult> {
+  const headers = new HeaderCache();
+  const rebaser = new Rebaser();
+  let lastTs = 0;
+  let firstTs: number | undefined;
+  const dests = opts.destinations.map((d, i) => new Destination(i, d, opts, headers, () => lastTs, () => firstTs !== undefined));
+  const started = performance.now();
+  let mediaMs = 0;
+  let sourcePackets = 0;
+  let sourceBytes = 0;
+  let end: RelayResult['end'];
+  const stats = (): void =>
+    opts.onEvent({ type: 'stats', elapsedMs: Math.round(performance.now() - started), mediaMs, sourceBytes, destinations: dests.map((d) => ({ ...d.stats })) });
+  const ticker = setInterval(stats, 1000);
+  let failure: unknown;
+  let sessionsPlayed = 0;
+  try {
+    let failures = 0;
+    let sessions = 0;
+    for (;;) {
+      let client: RtmpClient | undefined;
+      let stream: NetStream | undefined;
+      const stopOnAbort = (): void => stream?.stop();
+      try {
+        opts.onEvent({ type: 'source', state: 'connecting', url: opts.source.shown, ...(failures > 0 ? { attempt: failures + 1 } : {}) });
+        client = await RtmpClient.connect(opts.source.url, { ...opts.client, role: 'play', signal: opts.signal });
+        stream = await client.createStream();
+        opts.signal.addEventListener('abort', stopOnAbort, { once: true });
+        if (opts.signal.aborted) stream.stop();
+        await stream.play(opts.source.url.stream, { bufferMs: opts.bufferMs });
+        opts.onEvent({ type: 'source', state: 'playing', url: opts.source.shown });
+        if (sessions++ > 0) for (const d of dests) d.awaitKeyframe();
+        sessionsPlayed = sessions;
+        failures = 0;
+        rebaser.reset();
+        let sawKeyframe = false;
+        for await (const p of stream.packets({ idleTimeoutMs: opts.idleTimeoutMs })) {
+          if (p.type === PacketType.Data && peekScriptDataName(p.payload) === '|RtmpSampleAccess') continue;
+          // A session may start mid-GOP (a server without wait_key): nobody gets video before its first keyframe.
+          if (p.type === PacketType.Video && !sawKeyframe && !isVideoSequenceHeader(p.payload)) {
+            if (!isVideoKeyframe(p.payload)) continue;
+            sawKeyframe = true;
+          }
+          const ts = rebaser.map(p);
+          const out = ts === p.timestamp ? p : { ...p, timestamp: ts32(ts) };
+          headers.update(out);
+          if (p.type !== PacketType.Data) {
+            firstTs ??= ts;
+            mediaMs = Math.max(mediaMs, ts - firstTs);
+            if (opts.durationMs > 0 && mediaMs >= opts.durationMs) {
+              end = { reason: 'duration' };
+              stream.stop();
+              break;
+            }
+          }
+          lastTs = out.timestamp;
+          sourcePackets++;
+          sourceBytes += p.payload.length;
+          for (const d of dests) d.offer(out);
+        }
+        end ??= stream.end;
+        await client.close();
+        opts.onEvent({ type: 'source', state: 'ended', url: opts.source.shown });
+        break;
+      } catch (e) {
+        client?.destroy();
+        if (opts.signal.aborted) {
+          end = { reason: 'stopped' };
+          break;
+        }
+        failures++;
+        // A refusal (unknown app, no such stream) will not go away by retrying.
+        if (!opts.reconnect || failures > opts.sourceRetries || (isRtmpError(e) && e.code === 'RTMP_ERR_REMOTE_STATUS')) {
+          opts.onEvent({ type: 'source', state: 'failed', url: opts.source.shown, error: message(e) });
+          throw e;
+        }
+        const delayMs = backoffDelay(failures, opts.backoffMinMs, opts.backoffMaxMs);
+        opts.onEvent({ type: 'source', state: 'reconnecting', url: opts.source.shown, attempt: failures, delayMs, error: message(e) });
+        await sleep(delayMs, undefined, { signal: opts.signal }).catch(() => undefined);
+        if (opts.signal.aborted) throw new AbortedError('interrupted');
+      } finally {
+        opts.signal.removeEventListener('abort', stopOnAbort);
+      }
+    }
+  } catch (e) {
+    failure = e;
+  } finally {
+    clearInterval(ticker);
+    await Promise.all(dests.map((d) => d.stop()));
+    stats();
+  }
+  if (failure) throw failure;
+  return {
+    complete: sessionsPlayed <= 1 && dests.every((d) => d.complete),
+    end,
+    mediaMs,
+    sourcePackets,
+    destinations: dests.map((d) => ({ ...d.stats })),
+  };
+}
