@@ -1,0 +1,69 @@
+/**
+ * node-media-server (a devDependency) as a test peer: started in its own
+ * process on a free 127.0.0.1 port with a private data directory, stopped
+ * by pid. It sends players no end-of-stream signal when a publisher leaves,
+ * so players of it end with --idle-timeout.
+ */
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import path from 'node:path';
+import { freePort, repoRoot, startProcess, tempDir, type ChildHandle } from './peers.js';
+
+export interface NmsServer {
+  port: number;
+  url(app: string, stream: string): string;
+  /** What it logged (complete once it has stopped). */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** True when node_modules holds node-media-server. */
+export function nmsAvailable(): boolean {
+  try {
+    createRequire(path.join(repoRoot, 'package.json')).resolve('node-media-server');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const LAUNCHER = `
+const NodeMediaServer = require('node-media-server');
+const [port, dir] = process.argv.slice(1);
+new NodeMediaServer({ bind: '127.0.0.1', rtmp: { port: Number(port) }, store: { path: dir } }, '').run();
+`;
+
+export async function startNms(): Promise<NmsServer> {
+  const port = await freePort();
+  const dir = await tempDir('nms');
+  const child: ChildHandle = startProcess(process.execPath, ['-e', LAUNCHER, String(port), dir], {
+    timeoutMs: 120_000,
+    cwd: repoRoot,
+  });
+  let output = '';
+  void child.done.then((r) => (output = r.stdout.toString() + r.stderr));
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (up) break;
+    if (Date.now() > deadline) {
+      await child.stop();
+      throw new Error(`node-media-server did not listen on 127.0.0.1:${port} within 10 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    port,
+    url: (app, stream) => `rtmp://127.0.0.1:${port}/${app}/${stream}`,
+    log: () => output,
+    stop: async () => {
+      await child.stop();
+    },
+  };
+}
