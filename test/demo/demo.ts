@@ -1,18 +1,16 @@
 /**
- * `npm run demo`: the main job end to end on this machine alone. Starts a
- * private nginx-rtmp on a free 127.0.0.1 port, records the stream with
+ * `npm run demo`: the main job end to end with nothing else installed.
+ * Starts `rtmp serve` on a free 127.0.0.1 port, records the stream with
  * `rtmp play` while `rtmp publish` sends the bundled sample (with its
- * progress bar when run on a terminal), then compares the recording with the
- * sample packet by packet using our own FLV reader.
- *
- * (Issue #4's embedded `rtmp serve` will replace nginx here.)
+ * progress bar when run on a terminal), then compares the recording with
+ * the sample track by track, packet by packet, using our own FLV reader.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { readFlvPackets } from '../../src/pipeline/flv-file-source.js';
 import { PacketType } from '../../src/media/packet.js';
-import { findNginx, rtmpBin, sampleFlv, startNginx, startRtmpCli, tempDir, waitForExit } from '../helpers/peers.js';
+import { freePort, rtmpBin, sampleFlv, startRtmpCli, tempDir, waitForExit } from '../helpers/peers.js';
 
 /** "type timestamp md5" for every audio and video packet of a file. */
 async function fingerprint(file: string): Promise<string[]> {
@@ -24,31 +22,35 @@ async function fingerprint(file: string): Promise<string[]> {
   return out;
 }
 
+/** Runs `rtmp ...args` with the terminal attached (progress bar, summary). */
+function runAttached(args: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    process.stdout.write(`$ rtmp ${args.map((a) => a.replace('demo-key', '****')).join(' ')}\n`);
+    const child = spawn(process.execPath, [rtmpBin, ...args], { stdio: 'inherit' });
+    child.on('exit', (c) => resolve(c ?? 1));
+  });
+}
+
 async function main(): Promise<number> {
-  if (!findNginx()) {
-    process.stderr.write('demo: needs nginx with the RTMP module until `rtmp serve` exists: apt-get install nginx libnginx-mod-rtmp\n');
-    return 3;
-  }
-  const nginx = await startNginx({ extraApps: 'application demo { live on; record off; }' });
+  const port = await freePort();
+  const dir = await tempDir('rtmp-demo-');
+  const recording = path.join(dir, 'recording.flv');
+  const url = `rtmp://127.0.0.1:${port}/live/demo-key`;
+  process.stdout.write(`$ rtmp serve --port ${port}\n`);
+  const server = startRtmpCli(['serve', '--port', String(port)], { timeoutMs: 120_000 });
   try {
-    const dir = await tempDir('rtmp-demo-');
-    const recording = path.join(dir, 'recording.flv');
-    const url = nginx.url('demo', 'demo-key');
-    process.stdout.write(`nginx-rtmp listening on 127.0.0.1:${nginx.port}\n`);
-    process.stdout.write(`$ rtmp play ${url.replace('demo-key', '****')} -o ${recording}\n`);
+    await waitForPort(port);
+    process.stdout.write(`$ rtmp play ${url.replace('demo-key', '****')} -o ${recording}   (in the background)\n`);
     const player = startRtmpCli(['play', '--quiet', url, '-o', recording], { timeoutMs: 60_000 });
-    await nginx.waitForLog(/play: name='demo-key'/);
-    process.stdout.write(`$ rtmp publish ${path.relative(process.cwd(), sampleFlv)} ${url.replace('demo-key', '****')}\n`);
-    const code = await new Promise<number>((resolve) => {
-      const child = spawn(process.execPath, [rtmpBin, 'publish', sampleFlv, url], { stdio: 'inherit' });
-      child.on('exit', (c) => resolve(c ?? 1));
-    });
+    await new Promise((r) => setTimeout(r, 500));
+    const code = await runAttached(['publish', path.relative(process.cwd(), sampleFlv), url]);
     if (code !== 0) return code;
     const played = await waitForExit(player, 10_000);
-    process.stdout.write(played.stderr);
-    if (played.code !== 0) return played.code;
-    // Track by track: servers may interleave audio and video differently (nginx-rtmp sends the
-    // audio sequence header after the first video keyframe), but each track must be identical.
+    if (played.code !== 0) {
+      process.stdout.write(played.stderr);
+      return played.code;
+    }
+    // Servers may interleave audio and video differently, but each track must be identical.
     const [src, rec] = await Promise.all([fingerprint(sampleFlv), fingerprint(recording)]);
     let ok = true;
     for (const track of ['video', 'audio']) {
@@ -65,7 +67,24 @@ async function main(): Promise<number> {
     }
     return ok ? 0 : 1;
   } finally {
-    await nginx.stop();
+    await server.stop();
+  }
+}
+
+async function waitForPort(port: number): Promise<void> {
+  const net = await import('node:net');
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (up) return;
+    if (Date.now() > deadline) throw new Error(`rtmp serve did not listen on 127.0.0.1:${port}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
