@@ -8,6 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { PacketType, isVideoKeyframe, isVideoSequenceHeader, type MediaPacket } from '../../src/media/packet.js';
 import { readFlvPackets } from '../../src/pipeline/flv-file-source.js';
+import { RtmpServer } from '../../src/server/rtmp-server.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { EOF_ONLY_APP, havePeers, startRecorder } from '../helpers/interop.js';
 import {
@@ -28,19 +29,30 @@ async function packetsOf(file: string): Promise<MediaPacket[]> {
   return out;
 }
 
-test('relay from nginx-rtmp to two destinations: both recordings match the source packet for packet', async (t) => {
+test('relay from nginx-rtmp to two destinations (nginx-rtmp and rtmp serve): both recordings match the source packet for packet', async (t) => {
   if (!havePeers(t)) return;
   const nginx = await startNginx({ extraApps: EOF_ONLY_APP });
   t.after(() => nginx.stop());
+  const serve = new RtmpServer({ host: '127.0.0.1', port: 0 });
+  await serve.listen();
+  t.after(() => serve.close());
   const dir = await tempDir('relay');
-  const outs = [path.join(dir, 'd1.flv'), path.join(dir, 'd2.flv')];
-  const recorders = [await startRecorder(t, nginx, 'eof', 'd1', outs[0]!), await startRecorder(t, nginx, 'eof', 'd2', outs[1]!)];
-  const relay = startRtmpCli(['relay', '--json', nginx.url('live', 'src'), nginx.url('eof', 'd1'), nginx.url('eof', 'd2')], { timeoutMs: 40_000 });
+  const outs = [path.join(dir, 'nginx.flv'), path.join(dir, 'serve.flv')];
+  const recorders = [
+    await startRecorder(t, nginx, 'eof', 'd1', outs[0]!),
+    startRtmpCli(['play', '--quiet', serve.url('live', 'd2'), '-o', outs[1]!], { timeoutMs: 40_000 }),
+  ];
+  t.after(() => recorders[1]!.stop());
+  const relay = startRtmpCli(['relay', '--json', nginx.url('live', 'src'), nginx.url('eof', 'd1'), serve.url('live', 'd2')], { timeoutMs: 40_000 });
   t.after(() => relay.stop());
   // Destinations are live before the first packet, so they must get all of it.
   await nginx.waitForLog(/publish: name='d1'/);
-  await nginx.waitForLog(/publish: name='d2'/);
   await nginx.waitForLog(/play: name='src'/);
+  const deadline = Date.now() + 5000;
+  while (!serve.streams().some((s) => s.name === 'd2' && s.publishing && s.players === 1)) {
+    assert.ok(Date.now() < deadline, 'relay did not start publishing to rtmp serve');
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const pub = await ffmpegPublish(sampleFlv, nginx.url('live', 'src'), { realtime: true, timeoutMs: 30_000 });
   assert.equal(pub.code, 0, pub.stderr);
   const r = await waitForExit(relay, 10_000);
