@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { runRelay, type RelayEvent } from '../pipeline/relay.js';
+import { runRelay, type RelayDestination, type RelayEvent } from '../pipeline/relay.js';
 import { parseRtmpUrl, redactUrl } from '../rtmp/url.js';
 import { ExitCode } from './exit-codes.js';
 import type { RunContext } from './main.js';
@@ -20,7 +20,13 @@ interface RelayRaw extends CommonRaw {
   buffer: string;
   idleTimeout: string;
   maxQueue: string;
+  backup: string[];
+  failoverAfter: string;
   json?: boolean;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 export function registerRelay(program: Command, ctx: RunContext): void {
@@ -38,7 +44,9 @@ export function registerRelay(program: Command, ctx: RunContext): void {
     .option('--buffer <ms>', 'Set Buffer Length for the source play, in ms', '3000')
     .option('--idle-timeout <duration>', 'end when the source sends no media for this long (0 = never)', '30s')
     .option('--max-queue <bytes>', 'a destination with more than this queued drops media until the next keyframe', '8388608')
-    .option('--json', 'write NDJSON events (source, destination, stats) to stdout');
+    .option('--backup <n=url>', 'backup ingest for destination n (1-based); repeatable', collect, [] as string[])
+    .option('--failover-after <n>', 'failed attempts in a row on one ingest before switching to its backup (and back)', '3')
+    .option('--json', 'write NDJSON events (source, destination, failover, stats) to stdout');
   addCommonOptions(cmd).action((source: string, destinations: string[], raw: RelayRaw) =>
     ctx.run(raw, (rep) => relayCommand(source, destinations, raw, rep, ctx)),
   );
@@ -53,6 +61,17 @@ async function relayCommand(rawSource: string, rawDests: string[], raw: RelayRaw
     return { url: u, shown: redactUrl(u, raw.showKey ?? false) };
   });
   if (destinations.length === 0) throw new UsageError('relay needs at least one destination URL');
+  const withBackups: RelayDestination[] = destinations.map((d) => ({ ...d }));
+  for (const spec of raw.backup) {
+    const m = /^(\d+)=(.+)$/.exec(spec);
+    const n = m ? Number(m[1]) : NaN;
+    if (!m || n < 1 || n > destinations.length) {
+      throw new UsageError(`--backup takes <n>=<url> with n from 1 to ${destinations.length} (the destination it backs up), not '${spec}'`);
+    }
+    const u = parseRtmpUrl(m[2]!);
+    if (!raw.showKey) reporter.addSecrets(u.stream, u.password ?? '');
+    withBackups[n - 1]!.backup = { url: u, shown: redactUrl(u, raw.showKey ?? false) };
+  }
   const retryMin = parseDuration(raw.retryMin, '--retry-min');
   const retryMax = parseDuration(raw.retryMax, '--retry-max');
   if (retryMin <= 0 || retryMax < retryMin) throw new UsageError('--retry-min must be > 0 and no more than --retry-max');
@@ -71,7 +90,7 @@ async function relayCommand(rawSource: string, rawDests: string[], raw: RelayRaw
         const rate = ((d.bytes - (lastBytes.get(d.index) ?? 0)) * 8) / 1;
         lastBytes.set(d.index, d.bytes);
         board.update(d.index, {
-          name: destinations[d.index]!.shown,
+          name: d.url,
           state: d.state.padEnd(12),
           rate: formatBitrate(rate),
           bytes: formatBytes(d.bytes),
@@ -79,6 +98,10 @@ async function relayCommand(rawSource: string, rawDests: string[], raw: RelayRaw
           error: d.state === 'live' || !d.lastError ? '' : `| ${d.lastError}`,
         });
       }
+      return;
+    }
+    if (e.type === 'failover') {
+      reporter.warn(`destination ${e.index + 1}: ${e.after} failed attempts on ${e.from}; switching to ${e.to}`);
       return;
     }
     if (reporter.interactive) return; // the board shows states
@@ -96,12 +119,13 @@ async function relayCommand(rawSource: string, rawDests: string[], raw: RelayRaw
   try {
     result = await runRelay({
       source: { url, shown: shownUrl },
-      destinations,
+      destinations: withBackups,
       client,
       bufferMs: parseIntOption(raw.buffer, '--buffer', 0, 0xffffffff),
       reconnect: raw.reconnect,
       maxRetries: parseIntOption(raw.maxRetries, '--max-retries', 0, 1_000_000),
       sourceRetries: parseIntOption(raw.sourceRetries, '--source-retries', 0, 1_000_000),
+      failoverAfter: parseIntOption(raw.failoverAfter, '--failover-after', 1, 1_000_000),
       backoffMinMs: retryMin,
       backoffMaxMs: retryMax,
       durationMs: raw.duration !== undefined ? parseDuration(raw.duration, '--duration') : 0,
@@ -114,7 +138,7 @@ async function relayCommand(rawSource: string, rawDests: string[], raw: RelayRaw
     board.stop();
   }
   for (const d of result.destinations) {
-    const line = `${destinations[d.index]!.shown}: ${d.packets} packets, ${formatBytes(d.bytes)}, ${d.reconnects} reconnects, ${d.missed} media packets missed${d.state === 'failed' ? `, failed: ${d.lastError}` : ''}`;
+    const line = `${d.url}: ${d.packets} packets, ${formatBytes(d.bytes)}, ${d.reconnects} reconnects, ${d.missed} media packets missed${d.state === 'failed' ? `, failed: ${d.lastError}` : ''}`;
     if (!json) reporter.info(line);
   }
   const summary = `relayed ${formatMs(result.mediaMs)} of media (${result.sourcePackets} packets) to ${destinations.length} destination(s)`;

@@ -27,9 +27,14 @@ export interface RelayEndpoint {
   shown: string;
 }
 
+/** A destination: its primary ingest and, optionally, a backup to fail over to. */
+export interface RelayDestination extends RelayEndpoint {
+  backup?: RelayEndpoint;
+}
+
 export interface RelayOptions {
   source: RelayEndpoint;
-  destinations: RelayEndpoint[];
+  destinations: RelayDestination[];
   client: ClientOptions;
   /** Set Buffer Length for the source play (ms). */
   bufferMs: number;
@@ -37,6 +42,8 @@ export interface RelayOptions {
   reconnect: boolean;
   /** Consecutive failed attempts after which a destination gives up. */
   maxRetries: number;
+  /** Failed attempts in a row on one ingest after which a destination with a backup switches to the other. */
+  failoverAfter: number;
   /** Consecutive failed attempts after which the source gives up. */
   sourceRetries: number;
   backoffMinMs: number;
@@ -68,6 +75,7 @@ export interface DestinationStats {
 export type RelayEvent =
   | { type: 'source'; state: EndpointState | 'playing' | 'ended'; url: string; attempt?: number; delayMs?: number; error?: string }
   | { type: 'destination'; index: number; url: string; state: EndpointState; attempt?: number; delayMs?: number; error?: string }
+  | { type: 'failover'; index: number; from: string; to: string; after: number }
   | { type: 'stats'; elapsedMs: number; mediaMs: number; sourceBytes: number; destinations: DestinationStats[] };
 
 export interface RelayResult {
@@ -140,6 +148,8 @@ export function backoffDelay(attempt: number, minMs: number, maxMs: number): num
 
 class Destination {
   readonly stats: DestinationStats;
+  /** The ingest in use: the primary, or its backup after a failover. */
+  private endpoint: RelayEndpoint;
   private client: RtmpClient | undefined;
   private stream: NetStream | undefined;
   private needKeyframe = true;
@@ -149,13 +159,14 @@ class Destination {
 
   constructor(
     index: number,
-    private readonly endpoint: RelayEndpoint,
+    private readonly dest: RelayDestination,
     private readonly opts: RelayOptions,
     private readonly headers: HeaderCache,
     private readonly now: () => number,
     private readonly mediaStarted: () => boolean,
   ) {
-    this.stats = { index, url: endpoint.shown, state: 'connecting', packets: 0, bytes: 0, reconnects: 0, missed: 0, lastError: undefined };
+    this.endpoint = dest;
+    this.stats = { index, url: dest.shown, state: 'connecting', packets: 0, bytes: 0, reconnects: 0, missed: 0, lastError: undefined };
     this.loop = this.run();
   }
 
@@ -166,6 +177,7 @@ class Destination {
 
   private async run(): Promise<void> {
     let failures = 0;
+    let failuresHere = 0;
     while (!this.stopping) {
       try {
         this.emit('connecting', failures > 0 ? { attempt: failures + 1 } : {});
@@ -175,6 +187,7 @@ class Destination {
         if (this.everLive) this.stats.reconnects++;
         this.everLive = true;
         failures = 0;
+        failuresHere = 0;
         // Joining a stream already under way: start video at the next keyframe.
         this.needKeyframe = this.mediaStarted();
         for (const h of this.headers.replay(this.now())) stream.write(h);
@@ -190,10 +203,19 @@ class Destination {
         this.client = undefined;
         if (this.stopping || this.opts.signal.aborted) return;
         failures++;
+        failuresHere++;
         this.stats.lastError = message(e);
         if (!this.opts.reconnect || failures > this.opts.maxRetries) {
           this.emit('failed', { error: this.stats.lastError });
           return;
+        }
+        if (this.dest.backup && failuresHere >= this.opts.failoverAfter) {
+          const next = this.endpoint === this.dest.backup ? this.dest : this.dest.backup;
+          this.opts.onEvent({ type: 'failover', index: this.stats.index, from: this.endpoint.shown, to: next.shown, after: failuresHere });
+          this.endpoint = next;
+          this.stats.url = next.shown;
+          failuresHere = 0;
+          continue; // the other ingest is tried at once
         }
         const delayMs = backoffDelay(failures, this.opts.backoffMinMs, this.opts.backoffMaxMs);
         this.emit('reconnecting', { attempt: failures, delayMs, error: this.stats.lastError });

@@ -171,3 +171,27 @@ test('a source cut mid-stream is reconnected; timestamps downstream keep increas
   assert.ok(gapAt > 0, 'the cut left a gap in the recording');
   assert.ok(isVideoKeyframe(video[gapAt]!.payload), 'video resumes on a keyframe');
 });
+
+test('--backup: a destination whose primary never accepts fails over to its backup, which gets the whole stream', async (t) => {
+  if (!havePeers(t)) return;
+  const nginx = await startNginx({ extraApps: EOF_ONLY_APP });
+  t.after(() => nginx.stop());
+  const dir = await tempDir('relay-backup');
+  const out = path.join(dir, 'backup.flv');
+  const rec = await startRecorder(t, nginx, 'eof', 'bk', out);
+  const dead = await freePort();
+  const relay = startRtmpCli(
+    ['relay', '--retry-min', '100ms', '--failover-after', '2', '--backup', `1=${nginx.url('eof', 'bk')}`, nginx.url('live', 'src'), `rtmp://127.0.0.1:${dead}/live/primary`],
+    { timeoutMs: 40_000 },
+  );
+  t.after(() => relay.stop());
+  await nginx.waitForLog(/publish: name='bk'/);
+  await nginx.waitForLog(/play: name='src'/);
+  assert.equal((await ffmpegPublish(sampleFlv, nginx.url('live', 'src'), { realtime: true, timeoutMs: 30_000 })).code, 0);
+  const r = await waitForExit(relay, 10_000);
+  assert.equal(r.code, 0, `the backup got the whole stream:\n${r.stderr}`);
+  assert.match(r.stderr, new RegExp(`destination 1: 2 failed attempts on rtmp://127\\.0\\.0\\.1:${dead}/live/\\*\\*\\*\\*; switching to rtmp://127\\.0\\.0\\.1:${nginx.port}/eof/\\*\\*\\*\\*`));
+  assert.equal((await waitForExit(rec, 8000)).code, 0);
+  const cmp = comparePackets(await probePackets(sampleFlv), await probePackets(out));
+  assert.ok(cmp.equal, cmp.report);
+});
