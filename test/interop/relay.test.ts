@@ -195,3 +195,29 @@ test('--backup: a destination whose primary never accepts fails over to its back
   const cmp = comparePackets(await probePackets(sampleFlv), await probePackets(out));
   assert.ok(cmp.equal, cmp.report);
 });
+
+test('SIGINT stops the relay cleanly: destinations are unpublished, so their players end by themselves', async (t) => {
+  if (!havePeers(t)) return;
+  const nginx = await startNginx({ extraApps: EOF_ONLY_APP });
+  t.after(() => nginx.stop());
+  const dir = await tempDir('relay-int');
+  const out = path.join(dir, 'int.flv');
+  const rec = await startRecorder(t, nginx, 'eof', 'int', out);
+  const relay = startRtmpCli(['relay', nginx.url('live', 'src'), nginx.url('eof', 'int')], { timeoutMs: 40_000 });
+  t.after(() => relay.stop());
+  await nginx.waitForLog(/publish: name='int'/);
+  await nginx.waitForLog(/play: name='src'/);
+  const publishing = ffmpegPublish(sampleFlv, nginx.url('live', 'src'), { realtime: true, timeoutMs: 30_000 });
+  await new Promise((r) => setTimeout(r, 2500));
+  const r = await relay.stop();
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /every destination got the whole stream/);
+  // The player of the destination sees the unpublish (StreamEOF) and ends on its own.
+  const done = await waitForExit(rec, 5000);
+  assert.equal(done.forced, false, 'the destination was not unpublished');
+  assert.equal(done.code, 0);
+  await publishing;
+  const cmp = comparePackets(await probePackets(sampleFlv), await probePackets(out), { mode: 'run' });
+  assert.ok(cmp.equal, cmp.report);
+  assert.equal(cmp.offsets.video, 0, 'the recording starts at the beginning of the stream');
+});
