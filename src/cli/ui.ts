@@ -23,7 +23,9 @@ const plain: Colors = { green: (s) => s, yellow: (s) => s, red: (s) => s, dim: (
 
 /** True when stderr is a terminal that shows animations (not CI, not TERM=dumb). */
 export function stderrIsInteractive(): boolean {
-  return Boolean(process.stderr.isTTY) && process.env['TERM'] !== 'dumb' && process.env['CI'] !== 'true';
+  // A terminal that reports no width (some ptys under CI runners) would make ora redraw for ever.
+  const columns = process.stderr.columns ?? 0;
+  return Boolean(process.stderr.isTTY) && columns > 0 && process.env['TERM'] !== 'dumb' && process.env['CI'] !== 'true';
 }
 
 /** Loads ora and cli-progress; call before creating a Reporter that should animate. */
