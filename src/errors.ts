@@ -17,7 +17,9 @@ export type RtmpErrorCode =
   | 'RTMP_ERR_USAGE'
   | 'RTMP_ERR_IO'
   | 'RTMP_ERR_FFMPEG'
-  | 'RTMP_ERR_ABORTED';
+  | 'RTMP_ERR_ABORTED'
+  | 'RTMP_ERR_MEDIA_FORMAT'
+  | 'RTMP_ERR_CHECK_FAILED';
 
 /** Base class: `code` is stable across releases; `message` is for people. */
 export class RtmpError extends Error {
@@ -139,6 +141,27 @@ export class FfmpegError extends RtmpError {
 export class AbortedError extends RtmpError {
   constructor(message = 'aborted') {
     super('RTMP_ERR_ABORTED', message);
+  }
+}
+
+/**
+ * A codec configuration that cannot be parsed: an AVCDecoderConfigurationRecord
+ * or its SPS, an AudioSpecificConfig. `structure` names which one.
+ */
+export class MediaFormatError extends RtmpError {
+  readonly structure: string;
+  constructor(structure: string, message: string, options?: { cause?: unknown }) {
+    super('RTMP_ERR_MEDIA_FORMAT', `malformed ${structure}: ${message}`, options);
+    this.structure = structure;
+  }
+}
+
+/** One or more `probe --expect` checks did not hold; `failed` lists them as written. */
+export class CheckFailedError extends RtmpError {
+  readonly failed: string[];
+  constructor(failed: string[], message?: string) {
+    super('RTMP_ERR_CHECK_FAILED', message ?? `${failed.length} check${failed.length === 1 ? '' : 's'} failed: ${failed.join(', ')}`);
+    this.failed = failed;
   }
 }
 

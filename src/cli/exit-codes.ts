@@ -20,7 +20,7 @@ export const ExitCode = {
   Rejected: 6,
   /** A network step timed out. */
   Timeout: 7,
-  /** Reserved for `probe --expect` failures. */
+  /** A `probe --expect` check did not hold (every failing check is listed). */
   CheckFailed: 8,
   /** ffmpeg failed or is missing. */
   Ffmpeg: 9,
@@ -44,6 +44,7 @@ export function exitCodeFor(code: RtmpErrorCode): ExitCodeValue {
     case 'RTMP_ERR_CONNECTION':
       return ExitCode.Connection;
     case 'RTMP_ERR_PROTOCOL':
+    case 'RTMP_ERR_MEDIA_FORMAT':
     case 'RTMP_ERR_HANDSHAKE':
     case 'RTMP_ERR_AMF':
     case 'RTMP_ERR_LIMIT':
@@ -52,6 +53,8 @@ export function exitCodeFor(code: RtmpErrorCode): ExitCodeValue {
       return ExitCode.Rejected;
     case 'RTMP_ERR_TIMEOUT':
       return ExitCode.Timeout;
+    case 'RTMP_ERR_CHECK_FAILED':
+      return ExitCode.CheckFailed;
     case 'RTMP_ERR_FFMPEG':
       return ExitCode.Ffmpeg;
     case 'RTMP_ERR_ABORTED':

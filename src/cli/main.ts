@@ -8,8 +8,10 @@ import { Command, CommanderError } from 'commander';
 import { isRtmpError } from '../errors.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { registerPlay } from './play.js';
+import { registerProbe } from './probe.js';
 import { registerPublish } from './publish.js';
 import { registerRelay } from './relay.js';
+import { registerServe } from './serve.js';
 import { Reporter, loadAnimations, stderrIsInteractive } from './ui.js';
 
 /** What subcommands get: the abort signal raised by SIGINT/SIGTERM and the runner. */
@@ -51,13 +53,15 @@ export async function main(argv: string[]): Promise<number> {
 
   const program = new Command()
     .name('rtmp')
-    .description('RTMP client toolkit: publish, play and record RTMP streams')
+    .description('RTMP client toolkit: publish, play, relay and probe RTMP streams, and a small server for tests')
     .version(version(), '-V, --version')
     .showSuggestionAfterError(true)
     .exitOverride();
   registerPublish(program, ctx);
   registerPlay(program, ctx);
+  registerProbe(program, ctx);
   registerRelay(program, ctx);
+  registerServe(program, ctx);
   program.addHelpText(
     'after',
     `

@@ -55,7 +55,15 @@ export interface ClientOptions {
   onMessage?: (direction: 'in' | 'out', message: RtmpMessage) => void;
   /** Server events that are not replies: onStatus on stream 0, onBWDone, control messages. */
   onEvent?: (event: ClientEvent) => void;
+  /** Called as connect() passes each phase, for timing them (`rtmp probe`). */
+  onPhase?: (phase: ConnectPhase) => void;
 }
+
+/** A phase of connect(): name resolved (host names only), TCP connected, handshake done. */
+export type ConnectPhase =
+  | { phase: 'resolved'; address: string; family: number }
+  | { phase: 'tcp'; remoteAddress: string; remotePort: number }
+  | { phase: 'handshake' };
 
 export type ClientEvent =
   | { type: 'control'; control: ControlMessage }
@@ -104,7 +112,10 @@ export class RtmpClient {
     const timeoutMs = opts.timeoutMs ?? 10_000;
     const where = `${u.host.includes(':') ? `[${u.host}]` : u.host}:${u.port}`;
     if (u.protocol !== 'rtmp') throw new ConnectionError(`${u.protocol}:// is not supported yet; use rtmp://`);
-    const socket = await openSocket({ host: u.host, port: u.port, timeoutMs, signal: opts.signal });
+    const onPhase = opts.onPhase;
+    const onLookup = onPhase ? (address: string, family: number): void => onPhase({ phase: 'resolved', address, family }) : undefined;
+    const socket = await openSocket({ host: u.host, port: u.port, timeoutMs, signal: opts.signal, onLookup });
+    onPhase?.({ phase: 'tcp', remoteAddress: socket.remoteAddress ?? u.host, remotePort: socket.remotePort ?? u.port });
     let hs;
     try {
       hs = await runHandshake(socket, timeoutMs, where, opts.signal);
@@ -113,6 +124,7 @@ export class RtmpClient {
       throw e;
     }
     const session = new ClientSession({ chunkSize: opts.chunkSize ?? 4096, limits: opts.limits, onMessage: opts.onMessage });
+    onPhase?.({ phase: 'handshake' });
     session.addHandshakeBytes(hs.bytesRead);
     const client = new RtmpClient(u, socket, session, opts);
     client.attach(hs.rest);

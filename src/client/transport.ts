@@ -33,6 +33,8 @@ export interface OpenOptions {
   port: number;
   timeoutMs: number;
   signal?: AbortSignal | undefined;
+  /** Called when the host name has been resolved (not for IP literals). */
+  onLookup?: ((address: string, family: number) => void) | undefined;
 }
 
 /** Connects a TCP socket with no-delay set (we write whole chunked messages at once). */
@@ -42,6 +44,12 @@ export function openSocket(opts: OpenOptions): Promise<net.Socket> {
     if (opts.signal?.aborted) return reject(new AbortedError());
     const socket = net.connect({ host: opts.host, port: opts.port });
     socket.setNoDelay(true);
+    const onLookup = opts.onLookup;
+    if (onLookup) {
+      socket.once('lookup', (err: Error | null, address: string, family: string | number | null) => {
+        if (!err) onLookup(address, typeof family === 'number' ? family : family === 'IPv6' ? 6 : 4);
+      });
+    }
     const timer = setTimeout(() => finish(new TimeoutError(`TCP connect to ${where}`, opts.timeoutMs)), opts.timeoutMs);
     const onAbort = (): void => finish(new AbortedError());
     opts.signal?.addEventListener('abort', onAbort, { once: true });
