@@ -36,3 +36,32 @@ test('rtmp publish to node-media-server while rtmp play records: the recording m
   const cmp = comparePackets(await probePackets(sampleFlv), await probePackets(out));
   assert.ok(cmp.equal, cmp.report);
 });
+
+test('rtmp probe of a live stream on node-media-server reports the published media exactly', async (t) => {
+  if (!haveNms(t)) return;
+  const nms = await startNms();
+  t.after(() => nms.stop());
+  const url = nms.url('live', 'probekey');
+  const publisher = startRtmpCli(['publish', '--quiet', sampleFlv, url], { timeoutMs: 30_000 });
+  t.after(() => publisher.stop());
+  await new Promise((r) => setTimeout(r, 500));
+  const checks = ['video=h264', 'audio=aac', 'width=320', 'height=240', 'min-fps=24', 'max-gop=1s', 'sample-rate=44100', 'channels=2'];
+  const r = await rtmpCli(['probe', '--json', '--duration', '2s', ...checks.flatMap((c) => ['--expect', c]), url], { timeoutMs: 30_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout.toString()) as {
+    tracks: { video: { codec: string; width: number; height: number; avc: { profile: string } }; audio: { codec: string; sampleRate: number; channels: number } };
+    measurements: { video: { fps: number; gop: { maxFrames: number } } };
+    server: { chunkSize: number };
+    checks: Array<{ ok: boolean }>;
+  };
+  assert.deepEqual(
+    [report.tracks.video.codec, report.tracks.video.width, report.tracks.video.height, report.tracks.video.avc.profile],
+    ['h264', 320, 240, 'Main'],
+  );
+  assert.deepEqual([report.tracks.audio.codec, report.tracks.audio.sampleRate, report.tracks.audio.channels], ['aac', 44100, 2]);
+  assert.ok(Math.abs(report.measurements.video.fps - 25) < 0.5, `fps ${report.measurements.video.fps}`);
+  assert.equal(report.server.chunkSize, 65535, 'node-media-server announces chunk size 65535');
+  assert.equal(report.checks.length, checks.length);
+  assert.ok(report.checks.every((c) => c.ok));
+  assert.ok(!r.stdout.toString().includes('probekey') && !r.stderr.includes('probekey'), 'the key is redacted');
+});
