@@ -9,5 +9,6 @@ test('npm run demo (the README quick start) publishes to rtmp serve and records 
   assert.equal(r.code, 0, `${out}\n${r.stderr}`);
   assert.match(out, /OK: video: all 127 packets of the sample arrived with the same timestamp and MD5/);
   assert.match(out, /OK: audio: all 218 packets of the sample arrived with the same timestamp and MD5/);
+  assert.match(out, /Video  H\.264\/AVC  Main/, 'the demo probes the recording');
   assert.doesNotMatch(out, /demo-key/, 'the stream key is redacted in what the demo prints');
 });

@@ -2,8 +2,8 @@
  * `npm run demo`: the main job end to end with nothing else installed.
  * Starts `rtmp serve` on a free 127.0.0.1 port, records the stream with
  * `rtmp play` while `rtmp publish` sends the bundled sample (with its
- * progress bar when run on a terminal), then compares the recording with
- * the sample track by track, packet by packet, using our own FLV reader.
+ * progress bar when run on a terminal), probes the recording, then compares
+ * it with the sample track by track, packet by packet, using our own FLV reader.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -50,6 +50,8 @@ async function main(): Promise<number> {
       process.stdout.write(played.stderr);
       return played.code;
     }
+    const probed = await runAttached(['probe', recording]);
+    if (probed !== 0) return probed;
     // Servers may interleave audio and video differently, but each track must be identical.
     const [src, rec] = await Promise.all([fingerprint(sampleFlv), fingerprint(recording)]);
     let ok = true;
