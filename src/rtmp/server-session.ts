@@ -17,6 +17,7 @@ import { ChunkEncoder } from './chunk-encoder.js';
 import { decodeCommand, encodeCommand, type Command } from './commands.js';
 import * as control from './control.js';
 import { CSID, MessageType, UserControlEvent, type RtmpMessage } from './message.js';
+import { AckTracker, messageToPacket } from './session-common.js';
 
 /** What the client asked for, in order. */
 export type ServerSessionEvent =
@@ -55,9 +56,6 @@ export interface ServerSessionOutput {
   events: ServerSessionEvent[];
 }
 
-/** Largest value of an unsigned 32-bit sequence number. */
-const U32 = 0x1_0000_0000;
-
 /** What the connect reply says about the server (the values FMS and nginx-rtmp send). */
 const SERVER_PROPERTIES = { fmsVer: 'FMS/3,0,1,123', capabilities: 31 } as const;
 
@@ -74,8 +72,7 @@ export class ServerSession {
   private nextStreamId = 1;
   private connectSeen = false;
   /** Window the client asked us to acknowledge at (0 = never). */
-  private ackWindow = 0;
-  private lastAckAt = 0;
+  private readonly acks = new AckTracker();
   private receivedBase = 0;
   /** The app the client connected to, once it sent connect. */
   app: string | undefined;
@@ -201,13 +198,8 @@ export class ServerSession {
       this.onMessage?.('in', msg);
       this.dispatch(msg, out, events);
     }
-    if (this.ackWindow > 0) {
-      const received = this.bytesReceived;
-      if (received - this.lastAckAt >= this.ackWindow) {
-        this.lastAckAt = received;
-        out.push(...this.send(control.acknowledgement(received % U32)));
-      }
-    }
+    const ack = this.acks.due(this.bytesReceived);
+    if (ack) out.push(...this.send(ack));
     return { out, events };
   }
 
@@ -226,14 +218,9 @@ export class ServerSession {
       case MessageType.Audio:
       case MessageType.Video:
       case MessageType.DataAmf0:
-        events.push({ type: 'media', streamId: msg.streamId, packet: { type: msg.typeId as number as PacketType, timestamp: msg.timestamp, payload: msg.payload } });
+      case MessageType.DataAmf3:
+        events.push({ type: 'media', streamId: msg.streamId, packet: messageToPacket(msg)! });
         return;
-      case MessageType.DataAmf3: {
-        // AMF3 data messages carry AMF0 values after a 0x00 format byte.
-        const payload = msg.payload[0] === 0 ? msg.payload.subarray(1) : msg.payload;
-        events.push({ type: 'media', streamId: msg.streamId, packet: { type: PacketType.Data, timestamp: msg.timestamp, payload } });
-        return;
-      }
       case MessageType.CommandAmf0:
       case MessageType.CommandAmf3:
         this.dispatchCommand(msg, decodeCommand(msg, this.limits), out, events);
@@ -246,8 +233,7 @@ export class ServerSession {
 
   private applyControl(c: control.ControlMessage, out: Buffer[], events: ServerSessionEvent[]): void {
     if (c.type === 'windowAckSize') {
-      this.ackWindow = c.size;
-      this.lastAckAt = this.bytesReceived;
+      this.acks.setWindow(c.size, this.bytesReceived);
     } else if (c.type === 'userControl') {
       if (c.event === UserControlEvent.PingRequest && c.timestamp !== undefined) {
         out.push(...this.send(control.pingResponse(c.timestamp)));

@@ -25,6 +25,7 @@ import {
 } from './commands.js';
 import * as control from './control.js';
 import { CSID, MessageType, UserControlEvent, type RtmpMessage } from './message.js';
+import { AckTracker, messageToPacket } from './session-common.js';
 
 /** What the input produced, in order. */
 export type SessionEvent =
@@ -49,9 +50,6 @@ export interface SessionOutput {
   events: SessionEvent[];
 }
 
-/** Largest value of an unsigned 32-bit sequence number. */
-const U32 = 0x1_0000_0000;
-
 export class ClientSession {
   private readonly decoder: ChunkDecoder;
   private readonly encoder = new ChunkEncoder(128);
@@ -61,8 +59,7 @@ export class ClientSession {
   private nextTransaction = 1;
   private readonly pending = new Map<number, string>();
   /** Window the server asked us to acknowledge at (0 = never). */
-  private ackWindow = 0;
-  private lastAckAt = 0;
+  private readonly acks = new AckTracker();
   private lastWindowSent = 0;
   /** Total bytes received, including the handshake bytes the shell reports. */
   private receivedBase = 0;
@@ -89,7 +86,7 @@ export class ClientSession {
 
   /** Window acknowledgement size the server announced. */
   get windowAckSize(): number {
-    return this.ackWindow;
+    return this.acks.size;
   }
 
   get bytesReceived(): number {
@@ -185,12 +182,8 @@ export class ClientSession {
   }
 
   private maybeAcknowledge(out: Buffer[]): void {
-    if (this.ackWindow <= 0) return;
-    const received = this.bytesReceived;
-    if (received - this.lastAckAt >= this.ackWindow) {
-      this.lastAckAt = received;
-      out.push(...this.send(control.acknowledgement(received % U32)));
-    }
+    const ack = this.acks.due(this.bytesReceived);
+    if (ack) out.push(...this.send(ack));
   }
 
   private dispatch(msg: RtmpMessage, out: Buffer[], events: SessionEvent[]): void {
@@ -210,14 +203,9 @@ export class ClientSession {
       case MessageType.Audio:
       case MessageType.Video:
       case MessageType.DataAmf0:
-        events.push({ type: 'media', streamId: msg.streamId, packet: { type: msg.typeId as number as PacketType, timestamp: msg.timestamp, payload: msg.payload } });
+      case MessageType.DataAmf3:
+        events.push({ type: 'media', streamId: msg.streamId, packet: messageToPacket(msg)! });
         return;
-      case MessageType.DataAmf3: {
-        // AMF3 data messages carry AMF0 values after a 0x00 format byte.
-        const payload = msg.payload[0] === 0 ? msg.payload.subarray(1) : msg.payload;
-        events.push({ type: 'media', streamId: msg.streamId, packet: { type: PacketType.Data, timestamp: msg.timestamp, payload } });
-        return;
-      }
       case MessageType.CommandAmf0:
       case MessageType.CommandAmf3:
         this.dispatchCommand(msg, events);
@@ -233,12 +221,11 @@ export class ClientSession {
   private applyControl(c: control.ControlMessage, out: Buffer[]): void {
     switch (c.type) {
       case 'windowAckSize':
-        this.ackWindow = c.size;
+        this.acks.setWindow(c.size, this.bytesReceived);
         // Answer at once with an Acknowledgement of what we have: nginx-rtmp
         // writes its connect replies in several small sends with Nagle on, so
         // each waits for our (delayed, ~40 ms) TCP ACK unless data carries it.
-        this.lastAckAt = this.bytesReceived;
-        out.push(...this.send(control.acknowledgement(this.bytesReceived % U32)));
+        out.push(...this.send(this.acks.now(this.bytesReceived)));
         return;
       case 'setPeerBandwidth':
         this.peerBandwidth = c.size;
