@@ -91,3 +91,28 @@ export function setupCommon(rawUrl: string, raw: CommonRaw, reporter?: Reporter)
   if (raw.verbose) client.onMessage = (dir, msg) => rep.debug(formatTrace(dir, msg));
   return { url, shownUrl: redactUrl(url, raw.showKey ?? false), reporter: rep, client };
 }
+
+/** Raw values of the reconnect options of publish and play. */
+export interface RetryRaw {
+  reconnect?: boolean;
+  maxRetries: string;
+  retryMin: string;
+  retryMax: string;
+}
+
+/** Adds --reconnect and its retry bounds (relay has its own, on by default). */
+export function addRetryOptions(cmd: Command, what: string): Command {
+  return cmd
+    .option('--reconnect', what)
+    .option('--max-retries <n>', 'with --reconnect: failed attempts in a row before giving up', '10')
+    .option('--retry-min <duration>', 'with --reconnect: first delay, doubled after each failure', '1s')
+    .option('--retry-max <duration>', 'with --reconnect: longest delay', '30s');
+}
+
+/** Validated retry settings. */
+export function parseRetryOptions(raw: RetryRaw): { max: number; minMs: number; maxMs: number } {
+  const minMs = parseDuration(raw.retryMin, '--retry-min');
+  const maxMs = parseDuration(raw.retryMax, '--retry-max');
+  if (minMs <= 0 || maxMs < minMs) throw new UsageError('--retry-min must be > 0 and no more than --retry-max');
+  return { max: parseIntOption(raw.maxRetries, '--max-retries', 1, 1_000_000), minMs, maxMs };
+}

@@ -5,16 +5,21 @@ import { access } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { RtmpClient } from '../client/rtmp-client.js';
 import type { PlayEnd } from '../client/net-stream.js';
-import { ConnectionError, IoError, UsageError } from '../errors.js';
+import { ConnectionError, IoError, UsageError, isRtmpError } from '../errors.js';
 import { parseScriptData } from '../flv/script-data.js';
-import { PacketType } from '../media/packet.js';
-import { TimestampUnwrapper } from '../media/timestamp.js';
+import { PacketType, isVideoKeyframe, isVideoSequenceHeader } from '../media/packet.js';
+import { ts32 } from '../media/timestamp.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay, Rebaser } from '../pipeline/continuity.js';
 import { FlvFileSink } from '../pipeline/flv-file-sink.js';
-import { addCommonOptions, parseDuration, parseIntOption, setupCommon, type CommonRaw } from './options.js';
+import { addCommonOptions, addRetryOptions, parseDuration, parseIntOption, parseRetryOptions, setupCommon, type CommonRaw, type RetryRaw } from './options.js';
 import { formatBitrate, formatBytes, formatMs, type Reporter } from './ui.js';
 import type { RunContext } from './main.js';
 
-interface PlayRaw extends CommonRaw {
+/** Error codes of a lost or broken connection, which --reconnect retries. */
+const RETRYABLE = new Set(['RTMP_ERR_CONNECTION', 'RTMP_ERR_TIMEOUT', 'RTMP_ERR_HANDSHAKE', 'RTMP_ERR_PROTOCOL']);
+
+interface PlayRaw extends CommonRaw, RetryRaw {
   output?: string;
   force?: boolean;
   duration?: string;
@@ -36,6 +41,7 @@ export function registerPlay(program: Command, ctx: RunContext): void {
     .option('--start <seconds>', 'play start: -2 live or recorded, -1 live only, >= 0 seconds into a recording', '-2')
     .option('--live', 'same as --start -1: live streams only')
     .option('--idle-timeout <duration>', 'end the recording after this long without media (0 = never)', '30s');
+  addRetryOptions(cmd, 'after a dropped connection, play again and go on writing the same file');
   addCommonOptions(cmd).action((url: string, raw: PlayRaw) => ctx.run(raw, (rep) => playCommand(url, raw, rep, ctx)));
 }
 
@@ -52,36 +58,54 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
     if (exists) throw new IoError(`'${output}' exists; use --force to overwrite`);
   }
 
-  reporter.step(`connecting to ${shownUrl}`);
-  const client = await RtmpClient.connect(url, { ...clientOpts, role: 'play', signal: ctx.signal });
+  const retry = raw.reconnect ? parseRetryOptions(raw) : undefined;
   let sink: FlvFileSink | undefined;
   let end: PlayEnd | undefined;
   let media = 0;
   let bytes = 0;
   let spanMs = 0;
   let failure: unknown;
+  let sessions = 0;
+  let reconnects = 0;
   const started = performance.now();
-  try {
-    const stream = await client.createStream();
-    reporter.step(`playing ${shownUrl}`);
-    // SIGINT/SIGTERM end the recording like the end of the stream: the file is finalized and we exit 0.
-    const stopOnSignal = (): void => stream.stop();
-    if (ctx.signal.aborted) stream.stop();
-    ctx.signal.addEventListener('abort', stopOnSignal, { once: true });
-    await stream.play(url.stream, { start, bufferMs });
-    reporter.stepDone(`playing ${shownUrl}`);
-    sink = await FlvFileSink.open(output, { force: raw.force ?? false });
-    const live = reporter.progress(0, ' {media} recorded | {rate} | {bytes}');
-    const unwrap = new TimestampUnwrapper();
-    let first: number | undefined;
-    let lastShown = 0;
+  // Output timeline: the first session's timestamps as they are; after a
+  // reconnect, rebased if the server restarted its clock (--reconnect).
+  const rebaser = new Rebaser();
+  let first: number | undefined;
+  let lastShown = 0;
+  const live = { bar: undefined as ReturnType<Reporter['progress']> | undefined };
+  for (let attempt = 0; ; ) {
+    let client: RtmpClient | undefined;
+    let stopOnSignal: (() => void) | undefined;
     try {
+      reporter.step(`connecting to ${shownUrl}`);
+      client = await RtmpClient.connect(url, { ...clientOpts, role: 'play', signal: ctx.signal });
+      const stream = await client.createStream();
+      reporter.step(`playing ${shownUrl}`);
+      // SIGINT/SIGTERM end the recording like the end of the stream: the file is finalized and we exit 0.
+      stopOnSignal = (): void => stream.stop();
+      if (ctx.signal.aborted) stream.stop();
+      ctx.signal.addEventListener('abort', stopOnSignal, { once: true });
+      await stream.play(url.stream, { start, bufferMs });
+      reporter.stepDone(`playing ${shownUrl}`);
+      sink ??= await FlvFileSink.open(output, { force: raw.force ?? false });
+      live.bar ??= reporter.progress(0, ' {media} recorded | {rate} | {bytes}');
+      attempt = 0;
+      rebaser.reset();
+      // After a reconnect the server may start mid-GOP: video waits for a keyframe.
+      let needKeyframe = sessions++ > 0;
       for await (const p of stream.packets({ idleTimeoutMs: idleMs })) {
         if (p.type === PacketType.Data) {
           // |RtmpSampleAccess is a server permission notice, not part of the stream.
           if (parseScriptData(p.payload)?.name === '|RtmpSampleAccess') continue;
-        } else {
-          const ts = unwrap.next(p.timestamp);
+        } else if (needKeyframe && p.type === PacketType.Video && !isVideoSequenceHeader(p.payload)) {
+          if (!isVideoKeyframe(p.payload)) continue;
+          needKeyframe = false;
+        }
+        const ts = rebaser.map(p);
+        if (ts === undefined) continue; // recorded before the reconnect (the server replayed its GOP)
+        const out = ts32(ts) === p.timestamp ? p : { ...p, timestamp: ts32(ts) };
+        if (p.type !== PacketType.Data) {
           first ??= ts;
           spanMs = Math.max(spanMs, ts - first);
           media++;
@@ -91,24 +115,42 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
           }
         }
         bytes += p.payload.length;
-        await sink.write(p);
+        await sink.write(out);
         const now = performance.now();
         if (now - lastShown > 200) {
           lastShown = now;
-          live.update(0, { media: formatMs(spanMs), rate: formatBitrate((bytes * 8) / Math.max((now - started) / 1000, 0.001)), bytes: formatBytes(bytes) });
+          live.bar.update(0, { media: formatMs(spanMs), rate: formatBitrate((bytes * 8) / Math.max((now - started) / 1000, 0.001)), bytes: formatBytes(bytes) });
         }
       }
+      end = stream.end;
+      await client.close();
+      break;
+    } catch (e) {
+      client?.destroy();
+      // Only a lost or broken connection is worth another try; refusals and local errors are final.
+      const transient = isRtmpError(e) && RETRYABLE.has(e.code);
+      if (!retry || !transient || ctx.signal.aborted || attempt >= retry.max) {
+        failure = e;
+        break;
+      }
+      attempt++;
+      reconnects++;
+      const delayMs = backoffDelay(attempt, retry.minMs, retry.maxMs);
+      live.bar?.stop();
+      live.bar = undefined;
+      reporter.warn(`${e instanceof Error ? e.message : String(e)}; reconnecting in ${formatMs(delayMs)} (attempt ${attempt} of ${retry.max})`);
+      await sleep(delayMs, undefined, { signal: ctx.signal }).catch(() => undefined);
+      if (ctx.signal.aborted) {
+        end = { reason: 'stopped' };
+        break;
+      }
     } finally {
-      live.stop();
-      ctx.signal.removeEventListener('abort', stopOnSignal);
+      if (stopOnSignal) ctx.signal.removeEventListener('abort', stopOnSignal);
     }
-    end = stream.end;
-  } catch (e) {
-    failure = e;
   }
+  live.bar?.stop();
   // The recording is finalized whatever happened, so what arrived stays a valid FLV.
   if (sink) await sink.close();
-  await client.close();
   if (failure) {
     if (failure instanceof ConnectionError && media > 0) {
       throw new ConnectionError(`${failure.message} after ${formatMs(spanMs)} of media; the recording up to there is a valid FLV`, { cause: failure });
@@ -120,6 +162,9 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
     else reporter.warn(`no media for ${formatMs(end.ms)} (--idle-timeout); ended the recording`);
   }
   const why = end === undefined ? 'ended' : end.reason === 'eof' ? 'stream ended' : end.reason === 'status' ? end.code : end.reason === 'stopped' ? (durationMs > 0 && spanMs >= durationMs ? 'duration reached' : 'stopped') : 'idle';
-  reporter.success(`recorded ${formatMs(spanMs)} (${media} packets, ${formatBytes(bytes)}) from ${shownUrl} to ${output === '-' ? 'stdout' : output} (${why})`);
+  reporter.success(
+    `recorded ${formatMs(spanMs)} (${media} packets, ${formatBytes(bytes)}) from ${shownUrl} to ${output === '-' ? 'stdout' : output} (${why})` +
+      (reconnects > 0 ? `; ${reconnects} reconnect(s)` : ''),
+  );
   return 0;
 }

@@ -4,18 +4,20 @@
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { RtmpClient } from '../client/rtmp-client.js';
-import type { PublishMode } from '../client/net-stream.js';
+import type { NetStream, PublishMode } from '../client/net-stream.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay } from '../pipeline/continuity.js';
 import { AbortedError, IoError, UsageError } from '../errors.js';
 import type { MediaPacket } from '../media/packet.js';
 import { readFlvPackets } from '../pipeline/flv-file-source.js';
 import { pumpPublish, startPublish, type PublishStats } from '../pipeline/publish.js';
 import { parseScriptData } from '../flv/script-data.js';
 import { asObject, getNumber } from '../amf/expect.js';
-import { addCommonOptions, parseIntOption, setupCommon, type CommonRaw } from './options.js';
+import { addCommonOptions, addRetryOptions, parseIntOption, parseRetryOptions, setupCommon, type CommonRaw, type RetryRaw } from './options.js';
 import { formatBitrate, formatBytes, formatMs, type Reporter } from './ui.js';
 import type { RunContext } from './main.js';
 
-interface PublishRaw extends CommonRaw {
+interface PublishRaw extends CommonRaw, RetryRaw {
   realtime: boolean;
   loop: string;
   mode: string;
@@ -30,6 +32,7 @@ export function registerPublish(program: Command, ctx: RunContext): void {
     .option('--no-realtime', 'send as fast as the server takes it instead of pacing by timestamps')
     .option('--loop <n>', 'send the input n times (timestamps keep increasing; not with stdin)', '1')
     .option('--mode <mode>', 'publish type: live, record or append', 'live');
+  addRetryOptions(cmd, 'after a dropped connection, publish again and resume at the next keyframe');
   addCommonOptions(cmd).action((input: string, url: string, raw: PublishRaw) => ctx.run(raw, (rep) => publishCommand(input, url, raw, rep, ctx)));
 }
 
@@ -67,13 +70,37 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
   };
   const durationMs = head.done ? 0 : metadataDurationMs(head.value);
 
+  const retry = raw.reconnect ? parseRetryOptions(raw) : undefined;
   reporter.step(`connecting to ${shownUrl}`);
-  const client = await RtmpClient.connect(url, { ...clientOpts, role: 'publish', signal: ctx.signal });
+  let client = await RtmpClient.connect(url, { ...clientOpts, role: 'publish', signal: ctx.signal });
   let stats: PublishStats | undefined;
   const started = performance.now();
+  // --reconnect: publish again with backoff; the pump resends the headers and resumes at the next keyframe.
+  const reconnect = retry
+    ? async (error: unknown): Promise<NetStream> => {
+        client.destroy();
+        reporter.warn(`lost ${shownUrl}: ${error instanceof Error ? error.message : String(error)}`);
+        for (let attempt = 1; ; attempt++) {
+          const delayMs = backoffDelay(attempt, retry.minMs, retry.maxMs);
+          reporter.warn(`reconnecting in ${formatMs(delayMs)} (attempt ${attempt} of ${retry.max})`);
+          await sleep(delayMs, undefined, { signal: ctx.signal }).catch(() => undefined);
+          if (ctx.signal.aborted) throw new AbortedError('interrupted');
+          try {
+            client = await RtmpClient.connect(url, { ...clientOpts, role: 'publish', signal: ctx.signal });
+            const again = await startPublish(client, url.stream, mode);
+            reporter.info(`publishing to ${shownUrl} again`);
+            return again;
+          } catch (e) {
+            client.destroy();
+            if (attempt >= retry.max || ctx.signal.aborted) throw e;
+            reporter.warn(`reconnect failed: ${e instanceof Error ? e.message : String(e)}`);
+          }
+        }
+      }
+    : undefined;
   try {
     reporter.step(`publishing ${shownUrl}`);
-    const stream = await startPublish(client, url.stream, mode);
+    let stream = await startPublish(client, url.stream, mode);
     reporter.stepDone(`publishing to ${shownUrl}`);
     const total = durationMs > 0 ? durationMs * loops : 0;
     const bar = reporter.progress(total > 0 ? Math.round(total / 100) / 10 : Math.max(fileSize * loops, 1), total > 0 ? ' {bar} {value}/{total} s | {rate} | {bytes} | ETA {eta_formatted}' : ' {bar} {percentage}% | {media} | {rate} | {bytes}');
@@ -86,7 +113,8 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
       });
     };
     try {
-      stats = await pumpPublish(stream, { open, loops, realtime: raw.realtime, signal: ctx.signal, onProgress });
+      const onReconnect = reconnect && (async (e: unknown): Promise<NetStream> => (stream = await reconnect(e)));
+      stats = await pumpPublish(stream, { open, loops, realtime: raw.realtime, signal: ctx.signal, onProgress, ...(onReconnect ? { reconnect: onReconnect } : {}) });
     } catch (e) {
       // Interrupted: still end the stream properly so the server and its players see a clean unpublish.
       if (e instanceof AbortedError && !client.error) {
@@ -104,7 +132,8 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
   }
   const wall = (performance.now() - started) / 1000;
   reporter.success(
-    `published ${formatMs(stats.mediaMs)} of media (${stats.video} video, ${stats.audio} audio packets, ${formatBytes(stats.bytes)}) to ${shownUrl} in ${wall.toFixed(1)} s, ${formatBitrate((stats.bytes * 8) / Math.max(wall, 0.001))}`,
+    `published ${formatMs(stats.mediaMs)} of media (${stats.video} video, ${stats.audio} audio packets, ${formatBytes(stats.bytes)}) to ${shownUrl} in ${wall.toFixed(1)} s, ${formatBitrate((stats.bytes * 8) / Math.max(wall, 0.001))}` +
+      (stats.reconnects > 0 ? `; ${stats.reconnects} reconnect(s), ${stats.skipped} packets skipped to resume on keyframes` : ''),
   );
   return 0;
 }

@@ -213,11 +213,27 @@ export class RtmpClient {
     return !this.socket.writableNeedDrain;
   }
 
-  /** Resolves when the socket's write buffer has drained. */
+  /**
+   * Resolves when the socket's write buffer has drained. A server that stops
+   * reading for longer than the step timeout fails the connection with a
+   * TimeoutError, so a stalled publish never hangs.
+   */
   drained(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (!this.socket.writableNeedDrain) return Promise.resolve();
-    return new Promise((resolve, reject) => this.drainWaiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.fail(new TimeoutError(`${this.where} to read what we sent`, this.timeoutMs)), this.timeoutMs);
+      this.drainWaiters.push({
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+    });
   }
 
   /** Resolves once everything written so far has been handed to the OS. */

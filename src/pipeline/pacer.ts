@@ -25,6 +25,11 @@ export class Pacer {
     return Math.max(0, due - now);
   }
 
+  /** Starts the clock again at the next packet (after an outage, so the pacer does not burst to catch up). */
+  restart(): void {
+    this.origin = undefined;
+  }
+
   /** Waits until the packet is due. Resolves early (without throwing) when aborted. */
   async wait(ts: number, signal?: AbortSignal): Promise<void> {
     const ms = this.delayFor(ts);

@@ -5,8 +5,9 @@
 import { AbortedError } from '../errors.js';
 import type { RtmpClient } from '../client/rtmp-client.js';
 import type { NetStream, PublishMode } from '../client/net-stream.js';
-import { PacketType, isAudioSequenceHeader, isVideoSequenceHeader, type MediaPacket } from '../media/packet.js';
+import { PacketType, isAudioSequenceHeader, isVideoKeyframe, isVideoSequenceHeader, type MediaPacket } from '../media/packet.js';
 import { TimestampUnwrapper, ts32 } from '../media/timestamp.js';
+import { HeaderCache } from './continuity.js';
 import { Pacer } from './pacer.js';
 
 export interface PublishStats {
@@ -18,6 +19,10 @@ export interface PublishStats {
   /** Media time sent so far, ms (from the first packet's timestamp). */
   mediaMs: number;
   loops: number;
+  /** Times the connection was re-established (--reconnect). */
+  reconnects: number;
+  /** Media packets not sent because a reconnect resumed at the next keyframe. */
+  skipped: number;
 }
 
 export interface PublishPipelineOptions {
@@ -28,6 +33,13 @@ export interface PublishPipelineOptions {
   realtime: boolean;
   signal?: AbortSignal;
   onProgress?: (stats: PublishStats) => void;
+  /**
+   * Called when the connection fails mid-stream (--reconnect): returns a
+   * stream publishing again (after its own retries and backoff), or throws
+   * to give up. The pump then resends the metadata and sequence headers and
+   * resumes at the next keyframe, timestamps continuing where they were.
+   */
+  reconnect?: (error: unknown) => Promise<NetStream>;
 }
 
 /**
@@ -48,8 +60,26 @@ export async function startPublish(client: RtmpClient, name: string, mode: Publi
  * keep increasing, and skip script data (metadata was sent once).
  */
 export async function pumpPublish(stream: NetStream, opts: PublishPipelineOptions): Promise<PublishStats> {
-  const stats: PublishStats = { packets: 0, audio: 0, video: 0, bytes: 0, mediaMs: 0, loops: 0 };
+  const stats: PublishStats = { packets: 0, audio: 0, video: 0, bytes: 0, mediaMs: 0, loops: 0, reconnects: 0, skipped: 0 };
   const pacer = new Pacer();
+  const headers = new HeaderCache();
+  let current = stream;
+  let needKeyframe = false;
+  /** Sends one packet; after a failure with reconnect on, publishes again and reports false (not sent). */
+  const send = async (p: MediaPacket): Promise<boolean> => {
+    try {
+      if (!current.write(p)) await untilAborted(current.drained(), opts.signal);
+      return true;
+    } catch (e) {
+      if (!opts.reconnect || opts.signal?.aborted) throw e;
+      current = await opts.reconnect(e);
+      stats.reconnects++;
+      for (const h of headers.replay(p.timestamp)) current.write(h);
+      needKeyframe = headers.video !== undefined;
+      pacer.restart();
+      return false;
+    }
+  };
   // Output timeline: the first pass keeps the file's timestamps; each later
   // pass starts where the previous one ended (plus one frame interval).
   let base: number | undefined;
@@ -82,7 +112,19 @@ export async function pumpPublish(stream: NetStream, opts: PublishPipelineOption
         if (opts.signal?.aborted) throw new AbortedError('interrupted');
       }
       const p = pass === 0 ? packet : { ...packet, timestamp: ts32(outTs) };
-      if (!stream.write(p)) await untilAborted(stream.drained(), opts.signal);
+      headers.update(p);
+      if (needKeyframe && p.type !== PacketType.Data) {
+        const header = p.type === PacketType.Video ? isVideoSequenceHeader(p.payload) : isAudioSequenceHeader(p.payload);
+        if (p.type === PacketType.Video && isVideoKeyframe(p.payload) && !header) needKeyframe = false;
+        else if (!header) {
+          stats.skipped++;
+          continue;
+        }
+      }
+      if (!(await send(p))) {
+        stats.skipped++;
+        continue;
+      }
       if (opts.signal?.aborted) throw new AbortedError('interrupted');
       stats.packets++;
       if (packet.type === PacketType.Audio) stats.audio++;

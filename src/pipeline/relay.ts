@@ -17,9 +17,12 @@ import type { NetStream, PlayEnd } from '../client/net-stream.js';
 import { AbortedError, ConnectionError, isRtmpError } from '../errors.js';
 import { peekScriptDataName } from '../flv/script-data.js';
 import { PacketType, isAudioSequenceHeader, isVideoKeyframe, isVideoSequenceHeader, type MediaPacket } from '../media/packet.js';
-import { TimestampUnwrapper, ts32 } from '../media/timestamp.js';
+import { ts32 } from '../media/timestamp.js';
 import type { RtmpUrl } from '../rtmp/url.js';
 import { startPublish } from './publish.js';
+import { HeaderCache, Rebaser, backoffDelay } from './continuity.js';
+
+export { backoffDelay };
 
 export interface RelayEndpoint {
   url: RtmpUrl;
@@ -87,63 +90,8 @@ export interface RelayResult {
   destinations: DestinationStats[];
 }
 
-/** Metadata and sequence headers, replayed to a destination that (re)connects. */
-class HeaderCache {
-  metadata: MediaPacket | undefined;
-  video: MediaPacket | undefined;
-  audio: MediaPacket | undefined;
-
-  update(p: MediaPacket): void {
-    if (p.type === PacketType.Data && peekScriptDataName(p.payload) === 'onMetaData') this.metadata = p;
-    else if (p.type === PacketType.Video && isVideoSequenceHeader(p.payload)) this.video = p;
-    else if (p.type === PacketType.Audio && isAudioSequenceHeader(p.payload)) this.audio = p;
-  }
-
-  /** The headers stamped with `timestamp`, so the receiver's timeline never goes back. */
-  replay(timestamp: number): MediaPacket[] {
-    return [this.metadata, this.video, this.audio].filter((p): p is MediaPacket => p !== undefined).map((p) => ({ ...p, timestamp }));
-  }
-}
-
-/** Keeps output timestamps increasing when a new source session restarts its clock. */
-class Rebaser {
-  private unwrap = new TimestampUnwrapper();
-  private offset = 0;
-  private fresh = true;
-  private lastOut: number | undefined;
-  private gap = 40;
-  private lastVideo: number | undefined;
-
-  /** A new source session starts: its first packet is placed right after the last one sent. */
-  reset(): void {
-    this.unwrap = new TimestampUnwrapper();
-    this.fresh = true;
-    this.lastVideo = undefined;
-  }
-
-  map(p: MediaPacket): number {
-    const ts = this.unwrap.next(p.timestamp);
-    if (this.fresh) {
-      this.fresh = false;
-      if (this.lastOut !== undefined && ts + this.offset <= this.lastOut) this.offset = this.lastOut + this.gap - ts;
-    }
-    const out = ts + this.offset;
-    if (p.type === PacketType.Video) {
-      if (this.lastVideo !== undefined && out > this.lastVideo) this.gap = out - this.lastVideo;
-      this.lastVideo = out;
-    }
-    this.lastOut = this.lastOut === undefined ? out : Math.max(this.lastOut, out);
-    return out;
-  }
-}
-
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-/** Exponential backoff: min, 2·min, 4·min … capped at max. */
-export function backoffDelay(attempt: number, minMs: number, maxMs: number): number {
-  return Math.min(maxMs, minMs * 2 ** Math.max(0, attempt - 1));
 }
 
 class Destination {
@@ -331,6 +279,7 @@ export async function runRelay(opts: RelayOptions): Promise<RelayResult> {
             sawKeyframe = true;
           }
           const ts = rebaser.map(p);
+          if (ts === undefined) continue; // already sent before the source reconnected
           const out = ts === p.timestamp ? p : { ...p, timestamp: ts32(ts) };
           headers.update(out);
           if (p.type !== PacketType.Data) {
