@@ -26,6 +26,8 @@ export const ExitCode = {
   Ffmpeg: 9,
   /** relay ended, but some destination missed part of the stream (reconnected, dropped media or failed). */
   Partial: 10,
+  /** `flv check`: the file is repairable or damaged; `flv fix`: it is damaged, or needs -o to be repaired. */
+  FlvNeedsRepair: 11,
   /** Interrupted by SIGINT/SIGTERM before finishing (publish). */
   Interrupted: 130,
 } as const;

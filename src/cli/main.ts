@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isRtmpError } from '../errors.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { registerFlv } from './flv.js';
 import { registerPlay } from './play.js';
 import { registerProbe } from './probe.js';
 import { registerPublish } from './publish.js';
@@ -62,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
   registerProbe(program, ctx);
   registerRelay(program, ctx);
   registerServe(program, ctx);
+  registerFlv(program, ctx);
   program.addHelpText(
     'after',
     `
@@ -69,7 +71,8 @@ Exit codes:
   0 success              4 network failure      7 timeout
   1 internal error       5 protocol error       8 check failed (probe)
   2 usage error          6 refused by server    9 ffmpeg failed
-  3 input/output error  10 relay incomplete   130 interrupted
+  3 input/output error  10 relay incomplete    11 FLV needs repair
+                                              130 interrupted
 `,
   );
 
