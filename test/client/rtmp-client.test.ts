@@ -191,3 +191,43 @@ async function waitFor(cond: () => boolean, ms = 2000): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+test('over a long play the client acknowledges every window the server announced', async () => {
+  const WINDOW = 100_000;
+  const server = await startFakeServer({
+    windowAckSize: WINDOW,
+    onCommand: (conn, cmd, msg) => {
+      if (cmd.name !== 'play') return false;
+      conn.userControl(UserControlEvent.StreamBegin, msg.streamId);
+      conn.status(msg.streamId, 'status', 'NetStream.Play.Start', 'Start live');
+      // 2.5 MB of video: 25 windows.
+      for (let i = 0; i < 250; i++) conn.media(msg.streamId, { type: 9, timestamp: i * 40, payload: Buffer.alloc(10_000, i === 0 ? 0x17 : 0x27) });
+      conn.userControl(UserControlEvent.StreamEof, msg.streamId);
+      return true;
+    },
+  });
+  try {
+    const client = await RtmpClient.connect(server.url('live', 'k'), quick);
+    const stream = await client.createStream();
+    await stream.play('k');
+    let n = 0;
+    for await (const p of stream.packets()) n += p.payload.length > 0 ? 1 : 0;
+    assert.equal(n, 250);
+    // Acknowledgements are computed after each socket read (up to 64 KiB), so each comes
+    // one window, rounded up to a read, after the previous one.
+    const READ = 65_536;
+    const acksOf = (): number[] => server.connections[0]!.received.filter((m) => m.typeId === 3).map((m) => m.payload.readUInt32BE(0));
+    await waitFor(() => (acksOf().at(-1) ?? 0) >= client.bytesReceived - WINDOW - READ);
+    const acks = acksOf();
+    assert.ok(acks.length >= Math.floor(2_500_000 / (WINDOW + READ)), `only ${acks.length} acknowledgements`);
+    // The first answers the announcement at once; then one per window.
+    for (let i = 2; i < acks.length; i++) {
+      const step = acks[i]! - acks[i - 1]!;
+      assert.ok(step >= WINDOW && step < WINDOW + READ, `step ${step} in ${acks.join(',')}`);
+    }
+    assert.ok(acks.at(-1)! <= client.bytesReceived);
+    await client.close();
+  } finally {
+    await server.close();
+  }
+});
