@@ -125,6 +125,65 @@ function writeName(w: ByteWriter, s: string, what: string): void {
   w.u16(n).utf8(s);
 }
 
+/** What encoding a value takes: bytes, and complex values (each one a reference table entry for the reader). */
+export interface Amf0Size {
+  bytes: number;
+  containers: number;
+}
+
+/**
+ * What `writeAmf0Value(v)` would write, or undefined when it would throw (a
+ * byte array, a cycle, an empty or over-long name, nesting past the encoder's
+ * depth) or exceed `max` in bytes or containers. Decoded values may share
+ * containers through references (AMF0 0x07, AMF3 object references), and
+ * encoding expands every share, so a few hundred bytes from a peer can encode
+ * to gigabytes; code that re-encodes peer data measures it first. Stops as
+ * soon as `max` is passed, so the cost is bounded by `max`, not by the expansion.
+ */
+export function measureAmf0(v: AmfValue, max: Amf0Size): Amf0Size | undefined {
+  const size: Amf0Size = { bytes: 0, containers: 0 };
+  const parents: object[] = [];
+  const add = (n: number): boolean => (size.bytes += n) <= max.bytes;
+  const name = (s: string): boolean => {
+    const n = Buffer.byteLength(s, 'utf8');
+    return n <= 0xffff && add(2 + n);
+  };
+  const walk = (x: AmfValue): boolean => {
+    if (typeof x === 'number') return add(9);
+    if (typeof x === 'boolean') return add(2);
+    if (typeof x === 'string') {
+      const n = Buffer.byteLength(x, 'utf8');
+      return add((n > 0xffff ? 5 : 3) + n);
+    }
+    if (x === null || x === undefined) return add(1);
+    if (x instanceof Date) return add(11);
+    if (!Array.isArray(x) && !isAmfObject(x)) return false;
+    if (parents.includes(x) || parents.length >= MAX_ENCODE_DEPTH) return false;
+    if (++size.containers > max.containers) return false;
+    parents.push(x);
+    if (Array.isArray(x)) {
+      if (!add(5)) return false;
+      for (let i = 0; i < x.length; i++) if (!walk(x[i])) return false;
+    } else {
+      const className = classNameOf(x);
+      if (isEcmaArray(x)) {
+        if (!add(5)) return false;
+      } else if (className !== undefined) {
+        if (!add(1) || !name(className)) return false;
+      } else if (!add(1)) {
+        return false;
+      }
+      for (const key of Object.keys(x)) {
+        if (key === '' || !name(key) || !walk(x[key])) return false;
+      }
+      if (!add(3)) return false;
+    }
+    parents.pop();
+    return true;
+  };
+  return walk(v) ? size : undefined;
+}
+
 function describeType(v: unknown): string {
   if (v instanceof Uint8Array) return 'a byte array';
   if (typeof v === 'object' && v !== null) return `an object of class ${v.constructor?.name ?? 'unknown'}`;

@@ -9,8 +9,10 @@
  */
 import type { AmfObject, AmfValue } from '../amf/value.js';
 import { amfShortRead, ecmaArray, setOwn } from '../amf/value.js';
-import { Amf0Decoder, encodeAmf0 } from '../amf/amf0.js';
+import { Amf0Decoder, encodeAmf0, measureAmf0 } from '../amf/amf0.js';
 import { ByteReader } from '../bytes/byte-reader.js';
+import { DEFAULT_LIMITS } from '../limits.js';
+import { FLV_MAX_DATA_SIZE } from './tag.js';
 
 const AMF0_NUMBER = 0x00;
 const AMF0_STRING = 0x02;
@@ -118,12 +120,24 @@ function numberEntry(name: string, value: number): Buffer {
  * `filesize` are always present, written first (as ffmpeg writes duration
  * first) with the given numeric values or 0, and their double offsets are
  * reported so the file can be patched in place once the totals are known.
- * Every other property of `meta` follows unchanged.
+ * Every other property of `meta` follows unchanged, except those a peer can
+ * send but a file should not hold — AMF3 byte arrays, cycles, empty names, or
+ * containers shared through references that would expand past the 16 MiB tag
+ * body or past what a reader with default limits accepts (`maxAmfCollection`
+ * complex values) — which are dropped, measured before anything is encoded.
  */
 export function buildMetadataForFile(meta: AmfObject | undefined): FileMetadata {
   const rest: AmfObject = {};
+  // Room left after the name, array head, the two numbers and the end marker, and the array itself.
+  const room = { bytes: FLV_MAX_DATA_SIZE - 64, containers: DEFAULT_LIMITS.maxAmfCollection - 1 };
   for (const [k, v] of Object.entries(meta ?? {})) {
-    if (k !== 'duration' && k !== 'filesize') setOwn(rest, k, v);
+    const keyBytes = Buffer.byteLength(k, 'utf8');
+    if (k === 'duration' || k === 'filesize' || k === '' || keyBytes > 0xffff) continue;
+    const size = measureAmf0(v, { bytes: room.bytes - 2 - keyBytes, containers: room.containers });
+    if (size === undefined) continue;
+    room.bytes -= 2 + keyBytes + size.bytes;
+    room.containers -= size.containers;
+    setOwn(rest, k, v);
   }
   // Encode the other properties with the AMF module, then keep only their entries
   // (and the end marker) so the two patchable fields can sit at known offsets.

@@ -229,23 +229,46 @@ export interface ProbeReport {
   error: { code: string; message: string; step: ProbeStepName | null; exitCode: number | null } | null;
 }
 
+/** Values and nesting one `amfToJson` call renders at most; the rest become null. */
+const MAX_JSON_VALUES = 1_000_000;
+const MAX_JSON_DEPTH = 64;
+
 /**
  * An AMF value as JSON: non-finite numbers and undefined become null, dates
  * ISO strings, byte arrays hex strings; typed objects keep their properties.
+ * Decoded peer data may be cyclic or share containers through AMF references,
+ * which would recurse forever or expand exponentially: cycles, nesting past
+ * MAX_JSON_DEPTH and values past MAX_JSON_VALUES become null.
  */
 export function amfToJson(v: AmfValue): JsonValue {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
-  if (typeof v === 'string' || typeof v === 'boolean') return v;
-  if (v instanceof Date) return Number.isFinite(v.getTime()) ? v.toISOString() : null;
-  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
-  if (Array.isArray(v)) return v.map(amfToJson);
-  if (isAmfObject(v) || classNameOf(v) !== undefined) {
-    const out: { [key: string]: JsonValue } = {};
-    for (const key of Object.keys(v)) Object.defineProperty(out, key, { value: amfToJson(v[key]), enumerable: true, writable: true, configurable: true });
+  let left = MAX_JSON_VALUES;
+  const parents: object[] = [];
+  const walk = (x: AmfValue): JsonValue => {
+    if (x === null || x === undefined) return null;
+    if (typeof x === 'number') return Number.isFinite(x) ? x : null;
+    if (typeof x === 'string' || typeof x === 'boolean') return x;
+    if (x instanceof Date) return Number.isFinite(x.getTime()) ? x.toISOString() : null;
+    if (x instanceof Uint8Array) return Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('hex');
+    if (!Array.isArray(x) && !isAmfObject(x) && classNameOf(x) === undefined) return null;
+    if (parents.length >= MAX_JSON_DEPTH || parents.includes(x)) return null;
+    const keys = Array.isArray(x) ? undefined : Object.keys(x);
+    // Members are charged up front, so a shared big container cannot be walked again and again.
+    left -= keys?.length ?? (x as AmfValue[]).length;
+    if (left < 0) return null;
+    parents.push(x);
+    let out: JsonValue;
+    if (keys === undefined) {
+      out = (x as AmfValue[]).map((e) => walk(e));
+    } else {
+      const obj: { [key: string]: JsonValue } = {};
+      const o = x as { [key: string]: AmfValue };
+      for (const key of keys) Object.defineProperty(obj, key, { value: walk(o[key]), enumerable: true, writable: true, configurable: true });
+      out = obj;
+    }
+    parents.pop();
     return out;
-  }
-  return null;
+  };
+  return walk(v);
 }
 
 /** Rounds a measurement for the report (ms and rates to 3 decimals). */

@@ -1,0 +1,12 @@
+import { describe } from 'node:test';
+import { propertiesNamed } from './properties.js';
+import { runProperties } from './run.js';
+
+describe('codec configuration properties', () => {
+  runProperties(propertiesNamed('avc.'));
+  runProperties(propertiesNamed('aac.'));
+});
+describe('tag header properties', () => {
+  runProperties(propertiesNamed('video-tag.'));
+  runProperties(propertiesNamed('audio-tag.'));
+});
