@@ -9,6 +9,12 @@ export interface Limits {
   maxChunkSize: number;
   /** Chunk streams with state held at once. Real servers use fewer than ten. */
   maxChunkStreams: number;
+  /**
+   * Bytes of messages being assembled at once, over all chunk streams. Without
+   * it a peer could declare maxMessageSize on every chunk stream (~1 GiB); real
+   * peers interleave at most a keyframe with some audio.
+   */
+  maxPendingBytes: number;
   /** Nesting depth of AMF objects/arrays. */
   maxAmfDepth: number;
   /** Entries in one AMF object, array or AMF3 reference table. */
@@ -21,6 +27,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxMessageSize: 16 * 1024 * 1024,
   maxChunkSize: 16 * 1024 * 1024,
   maxChunkStreams: 64,
+  maxPendingBytes: 32 * 1024 * 1024,
   maxAmfDepth: 32,
   maxAmfCollection: 65536,
   maxFlvTagSize: 0xffffff,

@@ -57,6 +57,8 @@ export class ChunkDecoder {
   private stage: Stage = 'basic-header';
   private inChunkSize = DEFAULT_CHUNK_SIZE;
   private total = 0;
+  /** Bytes allocated for messages still being assembled (all chunk streams). */
+  private pending = 0;
   private failure: Error | undefined;
 
   // The chunk being parsed.
@@ -230,8 +232,17 @@ export class ChunkDecoder {
     }
     s.received = 0;
     this.chunkLeft = Math.min(this.inChunkSize, s.length);
-    // A message longer than one chunk gets its buffer now, once, at its full length.
-    if (s.length > this.inChunkSize) s.payload = Buffer.allocUnsafe(s.length);
+    // A message longer than one chunk gets its buffer now, once, at its full length —
+    // unless the messages already being assembled on other chunk streams would then
+    // hold more than maxPendingBytes (each alone may be up to maxMessageSize).
+    if (s.length > this.inChunkSize) {
+      const held = this.pending + s.length;
+      if (held > this.limits.maxPendingBytes) {
+        throw new LimitError('maxPendingBytes', held, this.limits.maxPendingBytes, `messages being assembled at once (chunk stream ${s.csid})`);
+      }
+      s.payload = Buffer.allocUnsafe(s.length);
+      this.pending = held;
+    }
     this.stage = 'payload';
     return true;
   }
@@ -258,6 +269,7 @@ export class ChunkDecoder {
       const body = s.payload;
       s.payload = undefined;
       s.received = 0;
+      this.pending -= body.length;
       this.complete(s, body, out);
     }
     this.stage = 'basic-header';
@@ -301,6 +313,7 @@ export class ChunkDecoder {
     }
     const target = this.streams.get(payload.readUInt32BE(0));
     if (target) {
+      if (target.payload) this.pending -= target.payload.length;
       target.payload = undefined;
       target.received = 0;
     }
