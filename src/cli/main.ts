@@ -7,12 +7,6 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isRtmpError } from '../errors.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
-import { registerFlv } from './flv.js';
-import { registerPlay } from './play.js';
-import { registerProbe } from './probe.js';
-import { registerPublish } from './publish.js';
-import { registerRelay } from './relay.js';
-import { registerServe } from './serve.js';
 import { Reporter, loadAnimations, stderrIsInteractive } from './ui.js';
 
 /** What subcommands get: the abort signal raised by SIGINT/SIGTERM and the runner. */
@@ -28,6 +22,30 @@ function version(): string {
   } catch {
     return '0.0.0';
   }
+}
+
+type Register = (program: Command, ctx: RunContext) => void;
+
+/** Each subcommand's module, in the order `--help` lists them. */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  publish: async () => (await import('./publish.js')).registerPublish,
+  play: async () => (await import('./play.js')).registerPlay,
+  probe: async () => (await import('./probe.js')).registerProbe,
+  relay: async () => (await import('./relay.js')).registerRelay,
+  serve: async () => (await import('./serve.js')).registerServe,
+  flv: async () => (await import('./flv.js')).registerFlv,
+};
+
+/**
+ * Loads only the subcommand being run (its modules are most of the
+ * start-up time); help, version and unknown commands load them all so
+ * listings and suggestions stay complete.
+ */
+async function loadCommands(argv: string[]): Promise<Register[]> {
+  const first = argv[0];
+  const one = first !== undefined ? COMMANDS[first] : undefined;
+  if (one && !argv.includes('--help') && !argv.includes('-h')) return [await one()];
+  return Promise.all(Object.values(COMMANDS).map((load) => load()));
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -58,12 +76,7 @@ export async function main(argv: string[]): Promise<number> {
     .version(version(), '-V, --version')
     .showSuggestionAfterError(true)
     .exitOverride();
-  registerPublish(program, ctx);
-  registerPlay(program, ctx);
-  registerProbe(program, ctx);
-  registerRelay(program, ctx);
-  registerServe(program, ctx);
-  registerFlv(program, ctx);
+  for (const register of await loadCommands(argv)) register(program, ctx);
   program.addHelpText(
     'after',
     `

@@ -65,20 +65,14 @@ export async function pumpPublish(stream: NetStream, opts: PublishPipelineOption
   const headers = new HeaderCache();
   let current = stream;
   let needKeyframe = false;
-  /** Sends one packet; after a failure with reconnect on, publishes again and reports false (not sent). */
-  const send = async (p: MediaPacket): Promise<boolean> => {
-    try {
-      if (!current.write(p)) await untilAborted(current.drained(), opts.signal);
-      return true;
-    } catch (e) {
-      if (!opts.reconnect || opts.signal?.aborted) throw e;
-      current = await opts.reconnect(e);
-      stats.reconnects++;
-      for (const h of headers.replay(p.timestamp)) current.write(h);
-      needKeyframe = headers.video !== undefined;
-      pacer.restart();
-      return false;
-    }
+  /** After a failure with reconnect on: publishes again, resends the headers, resumes at the next keyframe. */
+  const recover = async (e: unknown, p: MediaPacket): Promise<void> => {
+    if (!opts.reconnect || opts.signal?.aborted) throw e;
+    current = await opts.reconnect(e);
+    stats.reconnects++;
+    for (const h of headers.replay(p.timestamp)) current.write(h);
+    needKeyframe = headers.video !== undefined;
+    pacer.restart();
   };
   // Output timeline: the first pass keeps the file's timestamps; each later
   // pass starts where the previous one ended (plus one frame interval).
@@ -121,7 +115,11 @@ export async function pumpPublish(stream: NetStream, opts: PublishPipelineOption
           continue;
         }
       }
-      if (!(await send(p))) {
+      // The common case stays synchronous: no promise per packet unless the socket wants a drain.
+      try {
+        if (!current.write(p)) await untilAborted(current.drained(), opts.signal);
+      } catch (e) {
+        await recover(e, p);
         stats.skipped++;
         continue;
       }
