@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { readFlvPackets } from '../../src/pipeline/flv-file-source.js';
 import { PacketType } from '../../src/media/packet.js';
-import { freePort, rtmpBin, sampleFlv, startRtmpCli, tempDir, waitForExit } from '../helpers/peers.js';
+import { freePort, rtmpBin, sampleFlv, startRtmpCli, tempDir, waitForExit, waitForPort } from '../helpers/peers.js';
 
 /** "type timestamp md5" for every audio and video packet of a file. */
 async function fingerprint(file: string): Promise<string[]> {
@@ -39,7 +39,7 @@ async function main(): Promise<number> {
   process.stdout.write(`$ rtmp serve --port ${port}\n`);
   const server = startRtmpCli(['serve', '--port', String(port)], { timeoutMs: 120_000 });
   try {
-    await waitForPort(port);
+    if (!(await waitForPort(port))) throw new Error(`rtmp serve did not listen on 127.0.0.1:${port}`);
     process.stdout.write(`$ rtmp play ${url.replace('demo-key', '****')} -o ${recording}   (in the background)\n`);
     const player = startRtmpCli(['play', '--quiet', url, '-o', recording], { timeoutMs: 60_000 });
     await new Promise((r) => setTimeout(r, 500));
@@ -70,23 +70,6 @@ async function main(): Promise<number> {
     return ok ? 0 : 1;
   } finally {
     await server.stop();
-  }
-}
-
-async function waitForPort(port: number): Promise<void> {
-  const net = await import('node:net');
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host: '127.0.0.1', port }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (up) return;
-    if (Date.now() > deadline) throw new Error(`rtmp serve did not listen on 127.0.0.1:${port}`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

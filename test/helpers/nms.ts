@@ -5,9 +5,8 @@
  * so players of it end with --idle-timeout.
  */
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import path from 'node:path';
-import { freePort, repoRoot, startProcess, tempDir, type ChildHandle } from './peers.js';
+import { freePort, repoRoot, startProcess, tempDir, waitForPort, type ChildHandle } from './peers.js';
 
 export interface NmsServer {
   port: number;
@@ -42,21 +41,9 @@ export async function startNms(): Promise<NmsServer> {
   });
   let output = '';
   void child.done.then((r) => (output = r.stdout.toString() + r.stderr));
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host: '127.0.0.1', port }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (up) break;
-    if (Date.now() > deadline) {
-      await child.stop();
-      throw new Error(`node-media-server did not listen on 127.0.0.1:${port} within 10 s:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  if (!(await waitForPort(port))) {
+    await child.stop();
+    throw new Error(`node-media-server did not listen on 127.0.0.1:${port} within 10 s:\n${output}`);
   }
   return {
     port,

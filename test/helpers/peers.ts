@@ -449,6 +449,16 @@ function canConnect(port: number, timeoutMs: number): Promise<boolean> {
   });
 }
 
+/** Waits until 127.0.0.1:`port` accepts TCP; false when it still does not after `timeoutMs`. */
+export async function waitForPort(port: number, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await canConnect(port, 250))) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return true;
+}
+
 /** Start a private nginx-rtmp on a free loopback port with `live` and `vod` applications. */
 export async function startNginx(opts: NginxOptions = {}): Promise<NginxServer> {
   const install = findNginx();
