@@ -21,6 +21,14 @@ export interface Limits {
   maxAmfCollection: number;
   /** Largest FLV tag body (bytes); the field is 24-bit so the format caps it at 16 MiB - 1. */
   maxFlvTagSize: number;
+  /** rtmp serve: message streams one client may create (players and publishers use one or two). */
+  maxStreamsPerConnection: number;
+  /** rtmp serve: connections at once; it is a server for tests, not for an audience. */
+  maxServerConnections: number;
+  /** rtmp serve: payload bytes of the GOP kept for late joiners; a longer GOP is not cached (a 4K keyframe interval of 10 s fits). */
+  maxGopCacheBytes: number;
+  /** rtmp serve: bytes queued on a slow player's socket before its media is dropped until the next keyframe. */
+  maxPlayerQueueBytes: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -31,6 +39,10 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxAmfDepth: 32,
   maxAmfCollection: 65536,
   maxFlvTagSize: 0xffffff,
+  maxStreamsPerConnection: 16,
+  maxServerConnections: 256,
+  maxGopCacheBytes: 32 * 1024 * 1024,
+  maxPlayerQueueBytes: 4 * 1024 * 1024,
 });
 
 /** Fill unspecified limits with the defaults. */

@@ -43,7 +43,7 @@ export interface ServerSessionOptions {
   chunkSize?: number;
   /** Window Acknowledgement Size and Set Peer Bandwidth announced (default 5,000,000, as nginx-rtmp). */
   windowAckSize?: number;
-  /** Message streams one connection may create (default 16). */
+  /** Message streams one connection may create (default: limits.maxStreamsPerConnection). */
   maxStreams?: number;
   limits?: Partial<Limits>;
   /** Called for every whole message in ('in') and out ('out'), for --verbose traces. */
@@ -83,7 +83,7 @@ export class ServerSession {
     this.onMessage = opts.onMessage;
     this.chunkSize = opts.chunkSize ?? 4096;
     this.window = opts.windowAckSize ?? 5_000_000;
-    this.maxStreams = opts.maxStreams ?? 16;
+    this.maxStreams = opts.maxStreams ?? this.limits.maxStreamsPerConnection;
   }
 
   /** Chunk size the client uses towards us. */
@@ -137,7 +137,7 @@ export class ServerSession {
   /** Allocates a message stream and answers `createStream` with its id. */
   acceptCreateStream(transactionId: number): { out: Buffer[]; streamId: number } {
     if (this.streams.size >= this.maxStreams) {
-      throw new LimitError('maxStreams', this.streams.size + 1, this.maxStreams, 'message streams created by the client');
+      throw new LimitError('maxStreamsPerConnection', this.streams.size + 1, this.maxStreams, 'message streams created by the client');
     }
     while (this.streams.has(this.nextStreamId) || this.nextStreamId === 0) this.nextStreamId = (this.nextStreamId + 1) >>> 0;
     const streamId = this.nextStreamId++;

@@ -8,7 +8,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import net from 'node:net';
 import { ConnectionError, IoError, UsageError } from '../errors.js';
-import type { Limits } from '../limits.js';
+import { resolveLimits, type Limits } from '../limits.js';
 import type { RtmpMessage } from '../rtmp/message.js';
 import { ServerConnection } from './server-connection.js';
 import { StreamRegistry } from './stream-registry.js';
@@ -29,11 +29,11 @@ export interface RtmpServerOptions {
   closeTimeoutMs?: number;
   /** Outgoing chunk size (default 4096). */
   chunkSize?: number;
-  /** Largest GOP kept for late joiners, in payload bytes (default 32 MiB); a longer GOP is dropped. */
+  /** Largest GOP kept for late joiners, in payload bytes (default limits.maxGopCacheBytes, 32 MiB); a longer GOP is dropped. */
   gopCacheBytes?: number;
-  /** Bytes queued on a player's socket beyond which its audio/video is dropped until the next keyframe (default 4 MiB). */
+  /** Bytes queued on a player's socket beyond which its audio/video is dropped until the next keyframe (default limits.maxPlayerQueueBytes, 4 MiB). */
   playerQueueBytes?: number;
-  /** Simultaneous connections (default 256); more are refused by the OS-level accept. */
+  /** Simultaneous connections (default limits.maxServerConnections, 256); more are refused at accept. */
   maxConnections?: number;
   /** Limits applied to what clients send. */
   limits?: Partial<Limits>;
@@ -81,11 +81,12 @@ export class RtmpServer {
     this.opts = opts;
     const port = opts.port ?? 1935;
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`port must be 0..65535, not ${port}`);
+    const limits = resolveLimits(opts.limits);
     this.registry = new StreamRegistry({
       recordDir: opts.recordDir,
       allowKeys: opts.allowKeys ? new Set(opts.allowKeys) : undefined,
-      gopCacheBytes: opts.gopCacheBytes ?? 32 * 1024 * 1024,
-      playerQueueBytes: opts.playerQueueBytes ?? 4 * 1024 * 1024,
+      gopCacheBytes: opts.gopCacheBytes ?? limits.maxGopCacheBytes,
+      playerQueueBytes: opts.playerQueueBytes ?? limits.maxPlayerQueueBytes,
       emit: (ev) => this.emit(ev),
     });
   }
@@ -117,7 +118,7 @@ export class RtmpServer {
     const host = this.opts.host ?? '127.0.0.1';
     const port = this.opts.port ?? 1935;
     const server = net.createServer((socket) => this.accept(socket));
-    server.maxConnections = this.opts.maxConnections ?? 256;
+    server.maxConnections = this.opts.maxConnections ?? resolveLimits(this.opts.limits).maxServerConnections;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => reject(new ConnectionError(describeListenError(err, host, port), { cause: err }));

@@ -238,5 +238,10 @@ describe('ServerSession vectors and replies', () => {
     s.acceptCreateStream(2);
     s.acceptCreateStream(3);
     assert.throws(() => s.acceptCreateStream(4), { code: 'RTMP_ERR_LIMIT' });
+    // The default comes from limits.ts, where every limit lives.
+    const fromLimits = new ServerSession({ limits: { maxStreamsPerConnection: 1 } });
+    toServer(fromLimits, [clientBytes([connect])]);
+    fromLimits.acceptCreateStream(2);
+    assert.throws(() => fromLimits.acceptCreateStream(3), { code: 'RTMP_ERR_LIMIT', limit: 'maxStreamsPerConnection' });
   });
 });
