@@ -43,6 +43,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
  */
 async function loadCommands(argv: string[]): Promise<Register[]> {
   const first = argv[0];
+  if (argv.length === 1 && (first === '--version' || first === '-V')) return [];
   const one = first !== undefined ? COMMANDS[first] : undefined;
   if (one && !argv.includes('--help') && !argv.includes('-h')) return [await one()];
   return Promise.all(Object.values(COMMANDS).map((load) => load()));
