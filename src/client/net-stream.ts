@@ -49,8 +49,6 @@ export class NetStream {
   private ended: PlayEnd | undefined;
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
-  /** Statuses received on this stream, in order (for reports). */
-  readonly statuses: StatusInfo[] = [];
 
   constructor(client: RtmpClient, session: ClientSession, id: number) {
     this.client = client;
@@ -182,7 +180,6 @@ export class NetStream {
 
   /** @internal onStatus for this stream. */
   onStatus(info: StatusInfo): void {
-    this.statuses.push(info);
     const outcome = statusOutcome(info);
     if (outcome === 'rejected') {
       const why = explainStatus(info.code);

@@ -349,6 +349,14 @@ export class RtmpClient {
     for (const ev of events) this.handleEvent(ev);
   }
 
+  /**
+   * The one stream, for messages on a message stream id we did not create:
+   * node-media-server, for one, sends a player's media on stream 0.
+   */
+  private onlyStream(): NetStream | undefined {
+    return this.streams.size === 1 ? this.streams.values().next().value : undefined;
+  }
+
   private handleEvent(ev: SessionEvent): void {
     switch (ev.type) {
       case 'result': {
@@ -361,19 +369,13 @@ export class RtmpClient {
       }
       case 'status': {
         this.opts.onEvent?.({ type: 'status', streamId: ev.streamId, info: ev.info });
-        const s = this.streams.get(ev.streamId);
-        if (s) s.onStatus(ev.info);
-        else if (ev.streamId !== 0) {
-          // Some servers answer NetStream statuses on stream 0; route to the only stream if there is one.
-          if (this.streams.size === 1) this.streams.values().next().value?.onStatus(ev.info);
-        } else if (this.streams.size === 1 && ev.info.code.startsWith('NetStream.')) {
-          this.streams.values().next().value?.onStatus(ev.info);
-        }
+        // On stream 0 only NetStream.* codes can be meant for a stream (some servers send them there).
+        const forStream = ev.streamId !== 0 || ev.info.code.startsWith('NetStream.');
+        (this.streams.get(ev.streamId) ?? (forStream ? this.onlyStream() : undefined))?.onStatus(ev.info);
         return;
       }
       case 'media': {
-        const s = this.streams.get(ev.streamId) ?? (this.streams.size === 1 ? this.streams.values().next().value : undefined);
-        s?.onMedia(ev.packet);
+        (this.streams.get(ev.streamId) ?? this.onlyStream())?.onMedia(ev.packet);
         return;
       }
       case 'control': {

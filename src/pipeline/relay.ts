@@ -22,8 +22,6 @@ import type { RtmpUrl } from '../rtmp/url.js';
 import { startPublish } from './publish.js';
 import { HeaderCache, Rebaser, backoffDelay } from './continuity.js';
 
-export { backoffDelay };
-
 export interface RelayEndpoint {
   url: RtmpUrl;
   /** The URL as it may be printed (key redacted). */
