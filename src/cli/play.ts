@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay, Rebaser } from '../pipeline/continuity.js';
 import { FlvFileSink } from '../pipeline/flv-file-sink.js';
 import { addCommonOptions, addRetryOptions, parseDuration, parseIntOption, parseRetryOptions, setupCommon, type CommonRaw, type RetryRaw } from './options.js';
-import { formatBitrate, formatBytes, formatMs, type Reporter } from './ui.js';
+import { formatBitrate, formatBytes, formatMs, type ProgressHandle, type Reporter } from './ui.js';
 import type { RunContext } from './main.js';
 
 /** Error codes of a lost or broken connection, which --reconnect retries. */
@@ -73,7 +73,8 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
   const rebaser = new Rebaser();
   let first: number | undefined;
   let lastShown = 0;
-  const live = { bar: undefined as ReturnType<Reporter['progress']> | undefined };
+  /** The live statistics line, from the first play until a reconnect hides it. */
+  let liveBar: ProgressHandle | undefined;
   for (let attempt = 0; ; ) {
     let client: RtmpClient | undefined;
     let stopOnSignal: (() => void) | undefined;
@@ -89,7 +90,7 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
       await stream.play(url.stream, { start, bufferMs });
       reporter.stepDone(`playing ${shownUrl}`);
       sink ??= await FlvFileSink.open(output, { force: raw.force ?? false });
-      live.bar ??= reporter.progress(0, ' {media} recorded | {rate} | {bytes}');
+      const bar = (liveBar ??= reporter.progress(0, ' {media} recorded | {rate} | {bytes}'));
       attempt = 0;
       rebaser.reset();
       // After a reconnect the server may start mid-GOP: video waits for a keyframe.
@@ -119,7 +120,7 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
         const now = performance.now();
         if (now - lastShown > 200) {
           lastShown = now;
-          live.bar.update(0, { media: formatMs(spanMs), rate: formatBitrate((bytes * 8) / Math.max((now - started) / 1000, 0.001)), bytes: formatBytes(bytes) });
+          bar.update(0, { media: formatMs(spanMs), rate: formatBitrate((bytes * 8) / Math.max((now - started) / 1000, 0.001)), bytes: formatBytes(bytes) });
         }
       }
       end = stream.end;
@@ -136,8 +137,8 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
       attempt++;
       reconnects++;
       const delayMs = backoffDelay(attempt, retry.minMs, retry.maxMs);
-      live.bar?.stop();
-      live.bar = undefined;
+      liveBar?.stop();
+      liveBar = undefined;
       reporter.warn(`${e instanceof Error ? e.message : String(e)}; reconnecting in ${formatMs(delayMs)} (attempt ${attempt} of ${retry.max})`);
       await sleep(delayMs, undefined, { signal: ctx.signal }).catch(() => undefined);
       if (ctx.signal.aborted) {
@@ -148,7 +149,7 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
       if (stopOnSignal) ctx.signal.removeEventListener('abort', stopOnSignal);
     }
   }
-  live.bar?.stop();
+  liveBar?.stop();
   // The recording is finalized whatever happened, so what arrived stays a valid FLV.
   if (sink) await sink.close();
   if (failure) {
