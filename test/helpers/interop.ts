@@ -2,6 +2,8 @@
  * Steps shared by the interop tests that drive our CLI against nginx-rtmp.
  */
 import type { TestContext } from 'node:test';
+import type { MediaPacket } from '../../src/media/packet.js';
+import { readFlvPackets } from '../../src/pipeline/flv-file-source.js';
 import { requirePeer, startRtmpCli, type ChildHandle, type NginxServer, type PeerName } from './peers.js';
 
 /** A live app without publish_notify: nginx ends live streams for players with StreamEOF only. */
@@ -22,4 +24,11 @@ export async function startRecorder(t: TestContext, nginx: NginxServer, app: str
   t.after(() => player.stop());
   await nginx.waitForLog(new RegExp(`play: name='${stream}'`));
   return player;
+}
+
+/** Every packet of an FLV file, read with our own reader. */
+export async function packetsOf(file: string): Promise<MediaPacket[]> {
+  const out: MediaPacket[] = [];
+  for await (const p of readFlvPackets(file)) out.push(p);
+  return out;
 }

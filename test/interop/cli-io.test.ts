@@ -8,8 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { asObject, getNumber } from '../../src/amf/expect.js';
 import { parseScriptData } from '../../src/flv/script-data.js';
-import { PacketType, isVideoSequenceHeader, type MediaPacket } from '../../src/media/packet.js';
-import { readFlvPackets } from '../../src/pipeline/flv-file-source.js';
+import { PacketType, isVideoSequenceHeader } from '../../src/media/packet.js';
 import {
   comparePackets,
   ffmpegPublish,
@@ -22,14 +21,8 @@ import {
   tempDir,
   waitForExit,
 } from '../helpers/peers.js';
-import { EOF_ONLY_APP, havePeers, startRecorder } from '../helpers/interop.js';
+import { EOF_ONLY_APP, havePeers, startRecorder, packetsOf } from '../helpers/interop.js';
 
-
-async function packetsOf(file: string): Promise<MediaPacket[]> {
-  const out: MediaPacket[] = [];
-  for await (const p of readFlvPackets(file)) out.push(p);
-  return out;
-}
 
 test('publish - reads FLV from stdin; play -o - writes FLV to stdout; both match the source packet for packet', async (t) => {
   if (!havePeers(t)) return;

@@ -7,16 +7,10 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { PacketType, isAudioSequenceHeader, isVideoKeyframe, isVideoSequenceHeader, type MediaPacket } from '../../src/media/packet.js';
-import { readFlvPackets } from '../../src/pipeline/flv-file-source.js';
 import { RtmpServer } from '../../src/server/rtmp-server.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { packetsOf } from '../helpers/interop.js';
 import { comparePackets, probePackets, requirePeer, sampleFlv, startRtmpCli, tempDir, waitForExit } from '../helpers/peers.js';
-
-async function packetsOf(file: string): Promise<MediaPacket[]> {
-  const out: MediaPacket[] = [];
-  for await (const p of readFlvPackets(file)) out.push(p);
-  return out;
-}
 
 const media = (ps: MediaPacket[]): MediaPacket[] => ps.filter((p) => p.type !== PacketType.Data);
 

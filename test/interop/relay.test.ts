@@ -6,11 +6,10 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { PacketType, isVideoKeyframe, isVideoSequenceHeader, type MediaPacket } from '../../src/media/packet.js';
-import { readFlvPackets } from '../../src/pipeline/flv-file-source.js';
+import { PacketType, isVideoKeyframe, isVideoSequenceHeader } from '../../src/media/packet.js';
 import { RtmpServer } from '../../src/server/rtmp-server.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
-import { EOF_ONLY_APP, havePeers, startRecorder } from '../helpers/interop.js';
+import { EOF_ONLY_APP, havePeers, startRecorder, packetsOf } from '../helpers/interop.js';
 import {
   comparePackets,
   ffmpegPublish,
@@ -22,12 +21,6 @@ import {
   tempDir,
   waitForExit,
 } from '../helpers/peers.js';
-
-async function packetsOf(file: string): Promise<MediaPacket[]> {
-  const out: MediaPacket[] = [];
-  for await (const p of readFlvPackets(file)) out.push(p);
-  return out;
-}
 
 test('relay from nginx-rtmp to two destinations (nginx-rtmp and rtmp serve): both recordings match the source packet for packet', async (t) => {
   if (!havePeers(t)) return;
