@@ -26,7 +26,7 @@ const packet: fc.Arbitrary<MediaPacket> = fc.record({
   payload: fc.oneof(bytes(16), bytes(400)),
 });
 
-const flvFile = fc
+export const flvFile = fc
   .tuple(fc.boolean(), fc.boolean(), fc.array(packet, { maxLength: 8 }), fc.boolean())
   .map(([audio, video, packets, batched]) => ({ audio, video, packets, bytes: writeFlv(audio, video, packets, batched) }));
 
