@@ -12,7 +12,7 @@ import { Reporter, loadAnimations, stderrIsInteractive } from './ui.js';
 /** What subcommands get: the abort signal raised by SIGINT/SIGTERM and the runner. */
 export interface RunContext {
   signal: AbortSignal;
-  run(raw: { quiet?: boolean; verbose?: boolean }, body: (reporter: Reporter) => Promise<number>): Promise<void>;
+  run(raw: { quiet?: boolean; verbose?: boolean; json?: boolean }, body: (reporter: Reporter) => Promise<number>): Promise<void>;
 }
 
 function version(): string {
@@ -60,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
     signal: controller.signal,
     async run(raw, body) {
       if (stderrIsInteractive()) await loadAnimations();
-      const reporter = new Reporter({ quiet: raw.quiet ?? false, verbose: raw.verbose ?? false });
+      const reporter = new Reporter({ quiet: raw.quiet ?? false, verbose: raw.verbose ?? false, json: raw.json ?? false });
       try {
         exitCode = await body(reporter);
       } catch (e) {
@@ -110,10 +110,13 @@ function report(e: unknown, reporter: Reporter): number {
   if (isRtmpError(e)) {
     reporter.error(e.message);
     if (reporter.verbose && e.stack) reporter.debug(e.stack);
-    return exitCodeFor(e.code);
+    const exitCode = exitCodeFor(e.code);
+    reporter.event('error', { code: e.code, exitCode, message: e.message });
+    return exitCode;
   }
   const err = e instanceof Error ? e : new Error(String(e));
   reporter.error(`internal error: ${err.message} (please report this; run with --verbose for details)`);
   if (reporter.verbose && err.stack) reporter.debug(err.stack);
+  reporter.event('error', { code: 'RTMP_ERR_INTERNAL', exitCode: ExitCode.Internal, message: err.message });
   return ExitCode.Internal;
 }

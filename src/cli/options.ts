@@ -2,11 +2,13 @@
  * Options shared by the subcommands, validated once, up front, into the
  * library's option objects.
  */
+import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { ClientOptions } from '../client/rtmp-client.js';
 import { formatTrace } from '../client/trace.js';
-import { UsageError } from '../errors.js';
-import { parseRtmpUrl, redactUrl, type RtmpUrl } from '../rtmp/url.js';
+import { describeIoError } from '../pipeline/flv-file-source.js';
+import { UrlError, UsageError } from '../errors.js';
+import { parseRtmpUrl, redactUrl, type RtmpUrl, type RtmpUrlOverrides } from '../rtmp/url.js';
 import { Reporter } from './ui.js';
 
 /** The raw values commander hands us for the shared options. */
@@ -18,6 +20,7 @@ export interface CommonRaw {
   chunkSize: string;
   app?: string;
   stream?: string;
+  keyFile?: string;
   tcUrl?: string;
   flashVer?: string;
   swfUrl?: string;
@@ -31,6 +34,7 @@ export function addCommonOptions(cmd: Command): Command {
     .option('--chunk-size <bytes>', 'outgoing chunk size, announced with Set Chunk Size (128..65536)', '4096')
     .option('--app <name>', 'application name (overrides the one in the URL)')
     .option('--stream <name>', 'stream name or key (overrides the one in the URL)')
+    .option('--key-file <path>', 'read the stream key from this file (overrides the one in the URL; keeps it out of shell history)')
     .option('--tc-url <url>', 'tcUrl sent in connect (default: the URL without the stream)')
     .option('--flash-ver <text>', 'flashVer sent in connect')
     .option('--swf-url <url>', 'swfUrl sent in connect')
@@ -69,11 +73,25 @@ export interface CommonSetup {
 /** Parses the URL and shared options, builds the reporter (with the secrets to redact) and client options. */
 export function setupCommon(rawUrl: string, raw: CommonRaw, reporter?: Reporter): CommonSetup {
   const rep = reporter ?? new Reporter({ quiet: raw.quiet ?? false, verbose: raw.verbose ?? false });
-  const overrides: { app?: string; stream?: string; tcUrl?: string } = {};
+  const overrides: RtmpUrlOverrides = {};
   if (raw.app !== undefined) overrides.app = raw.app;
   if (raw.stream !== undefined) overrides.stream = raw.stream;
+  if (raw.keyFile !== undefined) {
+    if (raw.stream !== undefined) throw new UsageError('--stream and --key-file both name the stream; give one');
+    overrides.stream = readKeyFile(raw.keyFile);
+  }
+  const envKey = process.env['RTMP_STREAM_KEY'];
+  if (envKey !== undefined && envKey.trim() !== '') overrides.defaultStream = envKey.trim();
   if (raw.tcUrl !== undefined) overrides.tcUrl = raw.tcUrl;
-  const url = parseRtmpUrl(rawUrl, overrides);
+  let url: RtmpUrl;
+  try {
+    url = parseRtmpUrl(rawUrl, overrides);
+  } catch (e) {
+    if (e instanceof UrlError && e.message.includes('no stream name or key')) {
+      throw new UrlError(`${e.message}; the key may also come from --stream, --key-file or RTMP_STREAM_KEY`);
+    }
+    throw e;
+  }
   if (!raw.showKey) {
     const secrets = [url.stream, url.password ?? ''];
     const bare = url.stream.split('?')[0] ?? '';
@@ -90,6 +108,24 @@ export function setupCommon(rawUrl: string, raw: CommonRaw, reporter?: Reporter)
   const client: ClientOptions = { timeoutMs, chunkSize, connect };
   if (raw.verbose) client.onMessage = (dir, msg) => rep.debug(formatTrace(dir, msg));
   return { url, shownUrl: redactUrl(url, raw.showKey ?? false), reporter: rep, client };
+}
+
+/** Keys are short; a bigger file is the wrong file (and must not end up in an error message). */
+const MAX_KEY_FILE_BYTES = 4096;
+
+/** The stream key in `path`: its first line, without surrounding white space. */
+export function readKeyFile(path: string): string {
+  let text: string;
+  try {
+    if (statSync(path).size > MAX_KEY_FILE_BYTES) throw new UsageError(`--key-file '${path}' is larger than ${MAX_KEY_FILE_BYTES} bytes; expected a file holding just the stream key`);
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw describeIoError('read the key file', path, e);
+  }
+  const key = (text.split(/\r?\n/).find((line) => line.trim() !== '') ?? '').trim();
+  if (key === '') throw new UsageError(`--key-file '${path}' is empty`);
+  return key;
 }
 
 /** Raw values of the reconnect options of publish and play. */

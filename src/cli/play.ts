@@ -27,6 +27,7 @@ interface PlayRaw extends CommonRaw, RetryRaw {
   start: string;
   idleTimeout: string;
   live?: boolean;
+  json?: boolean;
 }
 
 export function registerPlay(program: Command, ctx: RunContext): void {
@@ -40,7 +41,8 @@ export function registerPlay(program: Command, ctx: RunContext): void {
     .option('--buffer <ms>', 'buffer length sent with Set Buffer Length after play, in ms', '3000')
     .option('--start <seconds>', 'play start: -2 live or recorded, -1 live only, >= 0 seconds into a recording', '-2')
     .option('--live', 'same as --start -1: live streams only')
-    .option('--idle-timeout <duration>', 'end the recording after this long without media (0 = never)', '30s');
+    .option('--idle-timeout <duration>', 'end the recording after this long without media (0 = never)', '30s')
+    .option('--json', 'write NDJSON events (playing, progress, reconnecting, done, error) to stdout; needs -o <file>');
   addRetryOptions(cmd, 'after a dropped connection, play again and go on writing the same file');
   addCommonOptions(cmd).action((url: string, raw: PlayRaw) => ctx.run(raw, (rep) => playCommand(url, raw, rep, ctx)));
 }
@@ -53,6 +55,7 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
   const idleMs = parseDuration(raw.idleTimeout, '--idle-timeout');
   const start = raw.live ? -1 : Number(raw.start);
   if (!Number.isFinite(start) || start < -2) throw new UsageError(`--start must be -2, -1 or a number of seconds, not '${raw.start}'`);
+  if (raw.json && output === '-') throw new UsageError('--json writes events to stdout, so it needs -o <file> rather than -o -');
   if (output !== '-' && !raw.force) {
     const exists = await access(output).then(() => true, () => false);
     if (exists) throw new IoError(`'${output}' exists; use --force to overwrite`);
@@ -89,6 +92,7 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
       ctx.signal.addEventListener('abort', stopOnSignal, { once: true });
       await stream.play(url.stream, { start, bufferMs });
       reporter.stepDone(`playing ${shownUrl}`);
+      reporter.event('playing', { url: shownUrl, attempt: reconnects });
       sink ??= await FlvFileSink.open(output, { force: raw.force ?? false });
       const bar = (liveBar ??= reporter.progress(0, ' {media} recorded | {rate} | {bytes}'));
       attempt = 0;
@@ -118,6 +122,7 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
         bytes += p.payload.length;
         await sink.write(out);
         const now = performance.now();
+        reporter.progressEvent({ mediaMs: spanMs, packets: media, bytes, bitrate: Math.round((bytes * 8) / Math.max((now - started) / 1000, 0.001)) });
         if (now - lastShown > 200) {
           lastShown = now;
           bar.update(0, { media: formatMs(spanMs), rate: formatBitrate((bytes * 8) / Math.max((now - started) / 1000, 0.001)), bytes: formatBytes(bytes) });
@@ -140,6 +145,7 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
       liveBar?.stop();
       liveBar = undefined;
       reporter.warn(`${e instanceof Error ? e.message : String(e)}; reconnecting in ${formatMs(delayMs)} (attempt ${attempt} of ${retry.max})`);
+      reporter.event('reconnecting', { url: shownUrl, attempt, delayMs });
       await sleep(delayMs, undefined, { signal: ctx.signal }).catch(() => undefined);
       if (ctx.signal.aborted) {
         end = { reason: 'stopped' };
@@ -163,6 +169,7 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
     else reporter.warn(`no media for ${formatMs(end.ms)} (--idle-timeout); ended the recording`);
   }
   const why = end === undefined ? 'ended' : end.reason === 'eof' ? 'stream ended' : end.reason === 'status' ? end.code : end.reason === 'stopped' ? (durationMs > 0 && spanMs >= durationMs ? 'duration reached' : 'stopped') : 'idle';
+  reporter.event('done', { url: shownUrl, output, mediaMs: spanMs, packets: media, bytes, end: why, reconnects });
   reporter.success(
     `recorded ${formatMs(spanMs)} (${media} packets, ${formatBytes(bytes)}) from ${shownUrl} to ${output === '-' ? 'stdout' : output} (${why})` +
       (reconnects > 0 ? `; ${reconnects} reconnect(s)` : ''),

@@ -21,6 +21,7 @@ interface PublishRaw extends CommonRaw, RetryRaw {
   realtime: boolean;
   loop: string;
   mode: string;
+  json?: boolean;
 }
 
 export function registerPublish(program: Command, ctx: RunContext): void {
@@ -31,7 +32,8 @@ export function registerPublish(program: Command, ctx: RunContext): void {
     .argument('<url>', 'rtmp://host[:port]/app[/instance]/stream-key')
     .option('--no-realtime', 'send as fast as the server takes it instead of pacing by timestamps')
     .option('--loop <n>', 'send the input n times (timestamps keep increasing; not with stdin)', '1')
-    .option('--mode <mode>', 'publish type: live, record or append', 'live');
+    .option('--mode <mode>', 'publish type: live, record or append', 'live')
+    .option('--json', 'write NDJSON events (publishing, progress, reconnecting, done, error) to stdout');
   addRetryOptions(cmd, 'after a dropped connection, publish again and resume at the next keyframe');
   addCommonOptions(cmd).action((input: string, url: string, raw: PublishRaw) => ctx.run(raw, (rep) => publishCommand(input, url, raw, rep, ctx)));
 }
@@ -83,12 +85,14 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
         for (let attempt = 1; ; attempt++) {
           const delayMs = backoffDelay(attempt, retry.minMs, retry.maxMs);
           reporter.warn(`reconnecting in ${formatMs(delayMs)} (attempt ${attempt} of ${retry.max})`);
+          reporter.event('reconnecting', { url: shownUrl, attempt, delayMs });
           await sleep(delayMs, undefined, { signal: ctx.signal }).catch(() => undefined);
           if (ctx.signal.aborted) throw new AbortedError('interrupted');
           try {
             client = await RtmpClient.connect(url, { ...clientOpts, role: 'publish', signal: ctx.signal });
             const again = await startPublish(client, url.stream, mode);
             reporter.info(`publishing to ${shownUrl} again`);
+            reporter.event('publishing', { url: shownUrl, attempt });
             return again;
           } catch (e) {
             client.destroy();
@@ -102,10 +106,12 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
     reporter.step(`publishing ${shownUrl}`);
     let stream = await startPublish(client, url.stream, mode);
     reporter.stepDone(`publishing to ${shownUrl}`);
+    reporter.event('publishing', { url: shownUrl, attempt: 0 });
     const total = durationMs > 0 ? durationMs * loops : 0;
     const bar = reporter.progress(total > 0 ? Math.round(total / 100) / 10 : Math.max(fileSize * loops, 1), total > 0 ? ' {bar} {value}/{total} s | {rate} | {bytes} | ETA {eta_formatted}' : ' {bar} {percentage}% | {media} | {rate} | {bytes}');
     const onProgress = (s: PublishStats): void => {
       const elapsed = (performance.now() - started) / 1000;
+      reporter.progressEvent({ mediaMs: s.mediaMs, durationMs: total, packets: s.packets, bytes: s.bytes, bitrate: Math.round((s.bytes * 8) / Math.max(elapsed, 0.001)) });
       bar.update(total > 0 ? Math.round(s.mediaMs / 100) / 10 : s.bytes, {
         rate: formatBitrate((s.bytes * 8) / Math.max(elapsed, 0.001)),
         bytes: formatBytes(s.bytes),
@@ -131,6 +137,7 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
     await client.close();
   }
   const wall = (performance.now() - started) / 1000;
+  reporter.event('done', { url: shownUrl, mediaMs: stats.mediaMs, video: stats.video, audio: stats.audio, bytes: stats.bytes, seconds: Number(wall.toFixed(3)), reconnects: stats.reconnects, skipped: stats.skipped });
   reporter.success(
     `published ${formatMs(stats.mediaMs)} of media (${stats.video} video, ${stats.audio} audio packets, ${formatBytes(stats.bytes)}) to ${shownUrl} in ${wall.toFixed(1)} s, ${formatBitrate((stats.bytes * 8) / Math.max(wall, 0.001))}` +
       (stats.reconnects > 0 ? `; ${stats.reconnects} reconnect(s), ${stats.skipped} packets skipped to resume on keyframes` : ''),

@@ -76,14 +76,11 @@ async function relayCommand(rawSource: string, rawDests: string[], raw: RelayRaw
   const retryMax = parseDuration(raw.retryMax, '--retry-max');
   if (retryMin <= 0 || retryMax < retryMin) throw new UsageError('--retry-min must be > 0 and no more than --retry-max');
   const json = raw.json ?? false;
-  const emit = (e: RelayEvent): void => {
-    if (json) process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`);
-  };
 
-  const board = json ? { update() {}, stop() {} } : reporter.board(destinations.length, ' {name} {state} | {rate} | {bytes} | reconnects {reconnects} {error}');
+  const board = reporter.board(destinations.length, ' {name} {state} | {rate} | {bytes} | reconnects {reconnects} {error}');
   const lastBytes = new Map<number, number>();
   const onEvent = (e: RelayEvent): void => {
-    emit(e);
+    reporter.event(e.type, e);
     if (json) return;
     if (e.type === 'stats') {
       for (const d of e.destinations) {
@@ -139,11 +136,12 @@ async function relayCommand(rawSource: string, rawDests: string[], raw: RelayRaw
   }
   for (const d of result.destinations) {
     const line = `${d.url}: ${d.packets} packets, ${formatBytes(d.bytes)}, ${d.reconnects} reconnects, ${d.missed} media packets missed${d.state === 'failed' ? `, failed: ${d.lastError}` : ''}`;
-    if (!json) reporter.info(line);
+    reporter.info(line);
   }
+  reporter.event('done', { complete: result.complete, mediaMs: result.mediaMs, sourcePackets: result.sourcePackets, destinations: result.destinations });
   const summary = `relayed ${formatMs(result.mediaMs)} of media (${result.sourcePackets} packets) to ${destinations.length} destination(s)`;
   if (result.complete) {
-    if (!json) reporter.success(`${summary}; every destination got the whole stream`);
+    reporter.success(`${summary}; every destination got the whole stream`);
     return ExitCode.Ok;
   }
   reporter.error(`${summary}; some destinations missed part of the stream (see above)`);

@@ -44,6 +44,9 @@ export interface ReporterOptions {
   /** Secrets (stream key, password) to hide in every printed line. */
   secrets?: string[];
   stream?: NodeJS.WriteStream;
+  /** --json: progress and results go to `jsonStream` (default stdout) as NDJSON events; no animations, no info lines. */
+  json?: boolean;
+  jsonStream?: NodeJS.WritableStream;
 }
 
 export interface ProgressHandle {
@@ -54,7 +57,10 @@ export interface ProgressHandle {
 export class Reporter {
   readonly quiet: boolean;
   readonly verbose: boolean;
+  readonly json: boolean;
   private readonly out: NodeJS.WriteStream;
+  private readonly jsonOut: NodeJS.WritableStream;
+  private lastProgressEvent = 0;
   private secrets: string[];
   private readonly color: Colors | ChalkInstance;
   readonly interactive: boolean;
@@ -64,12 +70,14 @@ export class Reporter {
   constructor(opts: ReporterOptions = {}) {
     this.quiet = opts.quiet ?? false;
     this.verbose = opts.verbose ?? false;
+    this.json = opts.json ?? false;
     this.out = opts.stream ?? process.stderr;
+    this.jsonOut = opts.jsonStream ?? process.stdout;
     this.secrets = (opts.secrets ?? []).filter((s) => s.length > 0);
     const tty = Boolean(this.out.isTTY);
     const noColor = process.env['NO_COLOR'] !== undefined && process.env['NO_COLOR'] !== '';
     this.color = tty && !noColor && animations ? new animations.Chalk({ level: 1 }) : plain;
-    this.interactive = tty && !this.quiet && animations !== undefined && process.env['TERM'] !== 'dumb' && process.env['CI'] !== 'true';
+    this.interactive = tty && !this.quiet && !this.json && animations !== undefined && process.env['TERM'] !== 'dumb' && process.env['CI'] !== 'true';
   }
 
   /** Adds secrets learned later (e.g. after parsing the URL). */
@@ -98,16 +106,39 @@ export class Reporter {
     this.out.write(`${this.redact(text)}\n`);
   }
 
+  /** A line for people; with --json the events say it instead. */
   info(text: string): void {
-    if (!this.quiet) this.line(text);
+    if (!this.quiet && !this.json) this.line(text);
   }
 
   success(text: string): void {
-    if (!this.quiet) this.line(this.color.green(text));
+    if (!this.quiet && !this.json) this.line(this.color.green(text));
   }
 
+  /** A warning on stderr, and a `warning` event with --json. */
   warn(text: string): void {
     if (!this.quiet) this.line(this.color.yellow(`warning: ${text}`));
+    this.event('warning', { message: text });
+  }
+
+  /**
+   * One NDJSON event on stdout with --json (a no-op otherwise): `time`,
+   * `type`, then `fields`. Every string in it is redacted.
+   */
+  event(type: string, fields: object = {}): void {
+    if (!this.json) return;
+    const redact = (v: unknown): unknown =>
+      typeof v === 'string' ? this.redact(v) : Array.isArray(v) ? v.map(redact) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redact(x)])) : v;
+    this.jsonOut.write(`${JSON.stringify({ time: new Date().toISOString(), type, ...(redact(fields) as object) })}\n`);
+  }
+
+  /** A `progress` event, at most one a second (the first at once). */
+  progressEvent(fields: object): void {
+    const now = performance.now();
+    if (this.json && now - this.lastProgressEvent >= 1000) {
+      this.lastProgressEvent = now;
+      this.event('progress', fields);
+    }
   }
 
   /** The one error line; printed even with --quiet. */

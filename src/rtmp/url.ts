@@ -29,6 +29,8 @@ export interface RtmpUrlOverrides {
   app?: string;
   stream?: string;
   tcUrl?: string;
+  /** The stream when the URL names none (a key kept out of the URL, e.g. from RTMP_STREAM_KEY). */
+  defaultStream?: string;
 }
 
 const DEFAULT_PORT = { rtmp: 1935, rtmps: 443 } as const;
@@ -53,6 +55,7 @@ export function parseRtmpUrl(url: string, overrides: RtmpUrlOverrides = {}): Rtm
   let { app, stream } = splitPath(pathAndQuery, overrides.app !== undefined);
   if (overrides.app !== undefined) app = overrides.app;
   if (overrides.stream !== undefined) stream = overrides.stream;
+  if (stream === '' && overrides.defaultStream !== undefined) stream = overrides.defaultStream;
   if (app === '') throw new UrlError(`RTMP URL has no application name (${SHAPE})`);
   if (stream === '') throw new UrlError(`RTMP URL has no stream name or key (${SHAPE})`);
 
