@@ -23,6 +23,7 @@ interface ServeRaw {
   showKey?: boolean;
   verbose?: boolean;
   quiet?: boolean;
+  json?: boolean;
 }
 
 /** Commands whose first argument is a stream name, i.e. a stream key. */
@@ -40,6 +41,7 @@ export function registerServe(program: Command, ctx: RunContext): void {
     .option('--show-key', 'print stream keys instead of ****')
     .option('-v, --verbose', 'trace every RTMP message in and out; stack traces on errors')
     .option('-q, --quiet', 'print nothing but errors')
+    .option('--json', 'write NDJSON events (listening, connect, publish, play, unpublish, record, disconnect, ...) to stdout')
     .action((raw: ServeRaw) => ctx.run(raw, (rep) => serveCommand(raw, rep, ctx)));
 }
 
@@ -57,6 +59,7 @@ async function serveCommand(raw: ServeRaw, reporter: Reporter, ctx: RunContext):
   if (!show) reporter.addSecrets(...(raw.allowKey ?? []));
 
   const onEvent = (ev: ServerEvent): void => {
+    if (reporter.json) return reporter.event(ev.type, eventFields(ev, key, file));
     switch (ev.type) {
       case 'connect':
         return reporter.info(`${who(ev.conn)} connected to app '${ev.app}'`);
@@ -102,6 +105,7 @@ async function serveCommand(raw: ServeRaw, reporter: Reporter, ctx: RunContext):
   const server = new RtmpServer({ host: raw.host, port, recordDir: raw.record, allowKeys: raw.allowKey, onEvent, onMessage });
   const bound = await server.listen();
   reporter.info(`listening on rtmp://${bound.host.includes(':') ? `[${bound.host}]` : bound.host}:${bound.port}`);
+  reporter.event('listening', { host: bound.host, port: bound.port });
   if (raw.record !== undefined) reporter.info(`recording every publish to ${raw.record}`);
   if (raw.allowKey) reporter.info(`publishing allowed for ${raw.allowKey.length} stream key${raw.allowKey.length === 1 ? '' : 's'} only`);
 
@@ -112,7 +116,22 @@ async function serveCommand(raw: ServeRaw, reporter: Reporter, ctx: RunContext):
   reporter.info('stopping: unpublishing streams, finalizing recordings, closing connections');
   await server.close();
   reporter.success(`stopped the server on port ${bound.port}`);
+  reporter.event('stopped', { port: bound.port });
   return 0;
+}
+
+/** A server event as --json prints it: the connection as its address, stream keys and recording names masked like the text lines. */
+function eventFields(ev: ServerEvent, key: (app: string, name: string) => string, file: (p: string, name: string) => string): object {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(ev)) {
+    if (k === 'type' || k === 'name' || k === 'tcUrl') continue; // a tcUrl may carry an auth query
+    if (k === 'conn') out['remote'] = (v as ConnectionInfo).remote;
+    else if (k === 'path' && 'name' in ev) out['path'] = file(v as string, ev.name);
+    else if (k === 'error') out['error'] = (v as Error).message;
+    else out[k] = v;
+  }
+  if ('name' in ev && 'app' in ev) out['stream'] = key(ev.app, ev.name);
+  return out;
 }
 
 /** Registers the stream names a command carries as secrets before its trace line is printed. */

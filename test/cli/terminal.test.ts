@@ -78,6 +78,24 @@ test('publish --json and play --json write NDJSON events whose totals match the 
   assert.equal(recorded.length, source.length, 'the player got every media packet');
 });
 
+test('serve --json reports each connection, publish and unpublish as events, keys masked', async () => {
+  const port = await freePort();
+  const serve = startRtmpCli(['serve', '--json', '--port', String(port)], { timeoutMs: 30_000 });
+  await new Promise((r) => setTimeout(r, 800));
+  const pub = await rtmpCli(['publish', '--quiet', '--no-realtime', sampleFlv, `rtmp://127.0.0.1:${port}/live/${KEY}`]);
+  assert.equal(pub.code, 0, pub.stderr);
+  const r = await serve.stop();
+  assertPlain('serve --json', r);
+  const ev = events(r);
+  assert.deepEqual(
+    ev.map((e) => e.type),
+    ['listening', 'connect', 'publish', 'unpublish', 'disconnect', 'stopped'],
+  );
+  const unpublish = ev.find((e) => e.type === 'unpublish')!;
+  assert.equal(unpublish.stream, 'live/****');
+  assert.equal(unpublish.packets, (await packetsOf(sampleFlv)).length, 'the server counted every packet published');
+});
+
 test('--json failures end with an error event carrying the exit code; play --json -o - is a usage error', async () => {
   const dead = await freePort();
   const r = await rtmpCli(['publish', '--json', sampleFlv, `rtmp://127.0.0.1:${dead}/live/${KEY}`]);
