@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { RtmpServer } from '../../src/server/rtmp-server.js';
-import { freePort, rtmpCli, sampleFlv, startRtmpCli, tempDir, waitForExit, type RunResult } from '../helpers/peers.js';
+import { freePort, rtmpCli, sampleFlv, startRtmpCli, tempDir, type RunResult } from '../helpers/peers.js';
 
 const KEY = 'sk_live_9f8e7d6c5b4a';
 const PASSWORD = 'Pa55w0rd-hunter2';
