@@ -3,7 +3,9 @@
  */
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { RtmpClient } from '../client/rtmp-client.js';
+import { RtmpClient, type ClientOptions, type ReconnectRequest } from '../client/rtmp-client.js';
+import { CAPS_EX_RECONNECT } from '../rtmp/commands.js';
+import { redactUrl, resolveReconnectUrl } from '../rtmp/url.js';
 import type { NetStream, PublishMode } from '../client/net-stream.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from '../pipeline/continuity.js';
@@ -73,15 +75,20 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
   const durationMs = head.done ? 0 : metadataDurationMs(head.value);
 
   const retry = raw.reconnect ? parseRetryOptions(raw) : undefined;
+  // We honour the server's ReconnectRequest (Enhanced RTMP), so we say so in connect.
+  const publishOpts: ClientOptions = { ...clientOpts, connect: { capsEx: CAPS_EX_RECONNECT, ...clientOpts.connect }, role: 'publish', signal: ctx.signal };
+  /** Where we publish: the URL given, or where a ReconnectRequest sent us. */
+  let target = url;
+  let shownTarget = shownUrl;
   reporter.step(`connecting to ${shownUrl}`);
-  let client = await RtmpClient.connect(url, { ...clientOpts, role: 'publish', signal: ctx.signal });
+  let client = await RtmpClient.connect(url, publishOpts);
   let stats: PublishStats | undefined;
   const started = performance.now();
   // --reconnect: publish again with backoff; the pump resends the headers and resumes at the next keyframe.
   const reconnect = retry
     ? async (error: unknown): Promise<NetStream> => {
         client.destroy();
-        reporter.warn(`lost ${shownUrl}: ${error instanceof Error ? error.message : String(error)}`);
+        reporter.warn(`lost ${shownTarget}: ${error instanceof Error ? error.message : String(error)}`);
         for (let attempt = 1; ; attempt++) {
           const delayMs = backoffDelay(attempt, retry.minMs, retry.maxMs);
           reporter.warn(`reconnecting in ${formatMs(delayMs)} (attempt ${attempt} of ${retry.max})`);
@@ -89,10 +96,10 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
           await sleep(delayMs, undefined, { signal: ctx.signal }).catch(() => undefined);
           if (ctx.signal.aborted) throw new AbortedError('interrupted');
           try {
-            client = await RtmpClient.connect(url, { ...clientOpts, role: 'publish', signal: ctx.signal });
-            const again = await startPublish(client, url.stream, mode);
-            reporter.info(`publishing to ${shownUrl} again`);
-            reporter.event('publishing', { url: shownUrl, attempt });
+            client = await RtmpClient.connect(target, publishOpts);
+            const again = await startPublish(client, target.stream, mode);
+            reporter.info(`publishing to ${shownTarget} again`);
+            reporter.event('publishing', { url: shownTarget, attempt });
             return again;
           } catch (e) {
             client.destroy();
@@ -102,9 +109,36 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
         }
       }
     : undefined;
+  // ReconnectRequest: connect and publish on the new server at the next keyframe, then end the old connection.
+  const switchover = async (request: ReconnectRequest): Promise<NetStream | undefined> => {
+    const why = request.description ? ` (${request.description})` : '';
+    let next: RtmpClient | undefined;
+    try {
+      const nextUrl = resolveReconnectUrl(target, request.tcUrl);
+      const shownNext = redactUrl(nextUrl, raw.showKey ?? false);
+      reporter.info(`${shownTarget} asked us to reconnect${why}; moving to ${shownNext} at this keyframe`);
+      next = await RtmpClient.connect(nextUrl, publishOpts);
+      const moved = await startPublish(next, nextUrl.stream, mode);
+      const old = client;
+      const oldStream = stream;
+      void oldStream.unpublish().catch(() => undefined).finally(() => old.close().catch(() => undefined));
+      client = next;
+      stream = moved;
+      target = nextUrl;
+      shownTarget = shownNext;
+      reporter.event('switchover', { url: shownNext });
+      return moved;
+    } catch (e) {
+      next?.destroy();
+      if (e instanceof AbortedError) throw e;
+      reporter.warn(`could not follow the reconnect request: ${e instanceof Error ? e.message : String(e)}; staying on ${shownTarget}`);
+      return undefined;
+    }
+  };
+  let stream: NetStream;
   try {
     reporter.step(`publishing ${shownUrl}`);
-    let stream = await startPublish(client, url.stream, mode);
+    stream = await startPublish(client, url.stream, mode);
     reporter.stepDone(`publishing to ${shownUrl}`);
     reporter.event('publishing', { url: shownUrl, attempt: 0 });
     const total = durationMs > 0 ? durationMs * loops : 0;
@@ -120,7 +154,7 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
     };
     try {
       const onReconnect = reconnect && (async (e: unknown): Promise<NetStream> => (stream = await reconnect(e)));
-      stats = await pumpPublish(stream, { open, loops, realtime: raw.realtime, signal: ctx.signal, onProgress, ...(onReconnect ? { reconnect: onReconnect } : {}) });
+      stats = await pumpPublish(stream, { open, loops, realtime: raw.realtime, signal: ctx.signal, onProgress, switchover, ...(onReconnect ? { reconnect: onReconnect } : {}) });
     } catch (e) {
       // Interrupted: still end the stream properly so the server and its players see a clean unpublish.
       if (e instanceof AbortedError && !client.error) {
@@ -137,10 +171,11 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
     await client.close();
   }
   const wall = (performance.now() - started) / 1000;
-  reporter.event('done', { url: shownUrl, mediaMs: stats.mediaMs, video: stats.video, audio: stats.audio, bytes: stats.bytes, seconds: Number(wall.toFixed(3)), reconnects: stats.reconnects, skipped: stats.skipped });
+  reporter.event('done', { url: shownUrl, mediaMs: stats.mediaMs, video: stats.video, audio: stats.audio, bytes: stats.bytes, seconds: Number(wall.toFixed(3)), reconnects: stats.reconnects, switchovers: stats.switchovers, skipped: stats.skipped });
   reporter.success(
     `published ${formatMs(stats.mediaMs)} of media (${stats.video} video, ${stats.audio} audio packets, ${formatBytes(stats.bytes)}) to ${shownUrl} in ${wall.toFixed(1)} s, ${formatBitrate((stats.bytes * 8) / Math.max(wall, 0.001))}` +
-      (stats.reconnects > 0 ? `; ${stats.reconnects} reconnect(s), ${stats.skipped} packets skipped to resume on keyframes` : ''),
+      (stats.reconnects > 0 ? `; ${stats.reconnects} reconnect(s), ${stats.skipped} packets skipped to resume on keyframes` : '') +
+      (stats.switchovers > 0 ? `; moved to a new connection ${stats.switchovers} time(s) as the server asked` : ''),
   );
   return 0;
 }

@@ -37,7 +37,8 @@ type Waiter = { want: 'publishing' | 'playing'; resolve: (i: StatusInfo | undefi
 
 export class NetStream {
   readonly id: number;
-  private readonly client: RtmpClient;
+  /** The connection this stream belongs to. */
+  readonly client: RtmpClient;
   private readonly session: ClientSession;
   private name = '';
   private waiter: Waiter | undefined;

@@ -83,10 +83,21 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
+/** An Enhanced RTMP `NetConnection.Connect.ReconnectRequest` from the server. */
+export interface ReconnectRequest {
+  /** Where to reconnect (absolute or relative); undefined means the current tcUrl. */
+  tcUrl: string | undefined;
+  description: string;
+}
+
+const RECONNECT_REQUEST = 'NetConnection.Connect.ReconnectRequest';
+
 export class RtmpClient {
   readonly url: RtmpUrl;
   readonly timeoutMs: number;
   connectResult: ConnectResult | undefined;
+  /** Set when the server asks the client to reconnect; see takeReconnectRequest(). */
+  private reconnectRequest: ReconnectRequest | undefined;
   private readonly socket: net.Socket;
   private readonly session: ClientSession;
   private readonly opts: ClientOptions;
@@ -180,6 +191,18 @@ export class RtmpClient {
       throw new RemoteStatusError(code, info?.description ?? '', `${this.where} rejected connect to app '${u.app}': ${code}${info?.description ? ` (${info.description})` : ''}${explainStatus(code) ? ` — ${explainStatus(code)}` : ''}`);
     }
     this.connectResult = { properties: r.commandObject, information: r.info };
+  }
+
+  /** Whether the server has asked this connection to reconnect (Enhanced RTMP) and not been answered yet. */
+  get reconnectRequested(): boolean {
+    return this.reconnectRequest !== undefined;
+  }
+
+  /** The server's pending reconnect request, once: the caller acts on it. */
+  takeReconnectRequest(): ReconnectRequest | undefined {
+    const r = this.reconnectRequest;
+    this.reconnectRequest = undefined;
+    return r;
   }
 
   /** `createStream`; resolves with the NetStream the server allocated. */
@@ -369,6 +392,11 @@ export class RtmpClient {
       }
       case 'status': {
         this.opts.onEvent?.({ type: 'status', streamId: ev.streamId, info: ev.info });
+        if (ev.streamId === 0 && ev.info.code === RECONNECT_REQUEST) {
+          const tcUrl = ev.info.raw['tcUrl'];
+          this.reconnectRequest = { tcUrl: typeof tcUrl === 'string' ? tcUrl : undefined, description: ev.info.description };
+          return;
+        }
         // On stream 0 only NetStream.* codes can be meant for a stream (some servers send them there).
         const forStream = ev.streamId !== 0 || ev.info.code.startsWith('NetStream.');
         (this.streams.get(ev.streamId) ?? (forStream ? this.onlyStream() : undefined))?.onStatus(ev.info);

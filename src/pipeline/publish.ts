@@ -3,7 +3,7 @@
  * backpressure and a clean unpublish at the end or on abort.
  */
 import { AbortedError } from '../errors.js';
-import type { RtmpClient } from '../client/rtmp-client.js';
+import type { ReconnectRequest, RtmpClient } from '../client/rtmp-client.js';
 import type { NetStream, PublishMode } from '../client/net-stream.js';
 import { PacketType, isAudioSequenceHeader, isVideoKeyframe, isVideoSequenceHeader, type MediaPacket } from '../media/packet.js';
 import { TimestampUnwrapper, ts32 } from '../media/timestamp.js';
@@ -21,6 +21,8 @@ export interface PublishStats {
   loops: number;
   /** Times the connection was re-established (--reconnect). */
   reconnects: number;
+  /** Times the stream moved to a new connection because the server asked (ReconnectRequest). */
+  switchovers: number;
   /** Media packets not sent because a reconnect resumed at the next keyframe. */
   skipped: number;
 }
@@ -40,6 +42,16 @@ export interface PublishPipelineOptions {
    * resumes at the next keyframe, timestamps continuing where they were.
    */
   reconnect?: (error: unknown) => Promise<NetStream>;
+  /**
+   * Enhanced RTMP ReconnectRequest: once the server has asked, called at the
+   * next keyframe (the next packet when there is no video) with the request;
+   * returns a stream publishing on a new connection, or undefined to stay on
+   * the current one. The pump sends the metadata and sequence headers there
+   * and goes on from that keyframe with the same timestamps, so the new
+   * server's stream has no gap and no jump. The caller ends the old
+   * connection.
+   */
+  switchover?: (request: ReconnectRequest) => Promise<NetStream | undefined>;
 }
 
 /**
@@ -60,7 +72,7 @@ export async function startPublish(client: RtmpClient, name: string, mode: Publi
  * keep increasing, and skip script data (metadata was sent once).
  */
 export async function pumpPublish(stream: NetStream, opts: PublishPipelineOptions): Promise<PublishStats> {
-  const stats: PublishStats = { packets: 0, audio: 0, video: 0, bytes: 0, mediaMs: 0, loops: 0, reconnects: 0, skipped: 0 };
+  const stats: PublishStats = { packets: 0, audio: 0, video: 0, bytes: 0, mediaMs: 0, loops: 0, reconnects: 0, switchovers: 0, skipped: 0 };
   const pacer = new Pacer();
   const headers = new HeaderCache();
   let current = stream;
@@ -115,6 +127,15 @@ export async function pumpPublish(stream: NetStream, opts: PublishPipelineOption
           continue;
         }
       }
+      if (opts.switchover && current.client.reconnectRequested && isSwitchPoint(p, headers)) {
+        const request = current.client.takeReconnectRequest()!;
+        const next = await opts.switchover(request);
+        if (next) {
+          current = next;
+          stats.switchovers++;
+          for (const h of headers.replay(p.timestamp)) current.write(h);
+        }
+      }
       // The common case stays synchronous: no promise per packet unless the socket wants a drain.
       try {
         if (!current.write(p)) await untilAborted(current.drained(), opts.signal);
@@ -138,6 +159,12 @@ export async function pumpPublish(stream: NetStream, opts: PublishPipelineOption
   }
   opts.onProgress?.(stats);
   return stats;
+}
+
+/** A packet a stream may start with on a new connection: a keyframe, or any audio frame when there is no video. */
+function isSwitchPoint(p: MediaPacket, headers: HeaderCache): boolean {
+  if (p.type === PacketType.Video) return isVideoKeyframe(p.payload) && !isVideoSequenceHeader(p.payload);
+  return p.type === PacketType.Audio && headers.video === undefined && !isAudioSequenceHeader(p.payload);
 }
 
 /** Resolves when `p` settles or `signal` aborts, whichever comes first. */

@@ -160,6 +160,16 @@ export class ServerSession {
     return this.command(streamId, CSID.StreamCommand, 'onStatus', 0, null, { level, code, description });
   }
 
+  /**
+   * Enhanced RTMP `NetConnection.Connect.ReconnectRequest`: onStatus on the
+   * NetConnection asking the client to reconnect, to `tcUrl` when given.
+   */
+  reconnectRequest(tcUrl: string | undefined, description: string): Buffer[] {
+    const info: AmfObject = { level: 'status', code: 'NetConnection.Connect.ReconnectRequest', description };
+    if (tcUrl !== undefined) info['tcUrl'] = tcUrl;
+    return this.command(0, CSID.Command, 'onStatus', 0, null, info);
+  }
+
   /** User control Stream Begin. */
   streamBegin(streamId: number): Buffer[] {
     return this.send(control.streamBegin(streamId));

@@ -159,6 +159,35 @@ function playpath(name: string): string {
 }
 
 /**
+ * Where an Enhanced RTMP `NetConnection.Connect.ReconnectRequest` sends the
+ * client. Its tcUrl may be absolute (`rtmp://host[:port]/app`),
+ * scheme-relative (`//host/app`), an absolute path (`/app`) or relative
+ * (`app2`, resolved against the current tcUrl); without one the client
+ * reconnects to the current tcUrl. The stream name and credentials stay.
+ */
+export function resolveReconnectUrl(current: RtmpUrl, tcUrl: string | undefined): RtmpUrl {
+  if (tcUrl === undefined || tcUrl.trim() === '') return { ...current };
+  let resolved: URL;
+  try {
+    resolved = new URL(tcUrl.trim(), current.tcUrl);
+  } catch {
+    throw new UrlError(`the server asked to reconnect to an unusable tcUrl '${tcUrl}'`);
+  }
+  const proto = resolved.protocol.replace(/:$/, '').toLowerCase();
+  if (proto !== 'rtmp' && proto !== 'rtmps') throw new UrlError(`the server asked to reconnect with unsupported scheme "${proto}://"`);
+  const host = resolved.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (host === '') throw new UrlError(`the server asked to reconnect to '${tcUrl}', which names no host`);
+  const app = decode(resolved.pathname.replace(/^\//, ''), 'application name') + resolved.search;
+  if (app === '') throw new UrlError(`the server asked to reconnect to '${tcUrl}', which names no application`);
+  const port = resolved.port === '' ? DEFAULT_PORT[proto] : Number(resolved.port);
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  const out: RtmpUrl = { protocol: proto, host, port, app, stream: current.stream, tcUrl: `${proto}://${hostPart}${resolved.port === '' ? '' : `:${port}`}/${app}` };
+  if (current.user !== undefined) out.user = current.user;
+  if (current.password !== undefined) out.password = current.password;
+  return out;
+}
+
+/**
  * The URL with the stream key (last path element), any query and any
  * password replaced by `****`, e.g. `rtmp://host/live/****` — for logs and
  * error messages. `show` returns the URL unchanged.

@@ -101,6 +101,17 @@ export class RtmpServer {
     return this.registry.list().map((st) => ({ app: st.app, name: st.name, publishing: st.publisher !== undefined, players: st.players.size }));
   }
 
+  /**
+   * Sends an Enhanced RTMP ReconnectRequest to every connected client (to
+   * `tcUrl` when given: absolute or relative to the client's own). The
+   * server goes on serving them until they leave. Returns how many were asked.
+   */
+  requestReconnect(opts: { tcUrl?: string; description?: string } = {}): number {
+    let n = 0;
+    for (const c of this.connections) if (c.requestReconnect(opts.tcUrl, opts.description ?? 'The server asks the client to reconnect.')) n++;
+    return n;
+  }
+
   /** `rtmp://host:port/app/name` for this server. */
   url(app: string, name: string): string {
     const a = this.bound ?? { host: this.opts.host ?? '127.0.0.1', port: this.opts.port ?? 1935 };

@@ -84,6 +84,13 @@ export class ServerConnection implements Endpoint {
     this.socket.uncork();
   }
 
+  /** Asks the client to reconnect (Enhanced RTMP ReconnectRequest), once it has connected. Returns whether it was sent. */
+  requestReconnect(tcUrl: string | undefined, description: string): boolean {
+    if (this.session.app === undefined || this.closed) return false;
+    this.write(this.session.reconnectRequest(tcUrl, description));
+    return true;
+  }
+
   /** Ends the connection: what was written is flushed, then the socket closes (destroyed after closeTimeoutMs). */
   close(): Promise<void> {
     if (!this.socket.destroyed) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UrlError } from '../../../src/errors.js';
-import { parseRtmpUrl, redactSecrets, redactUrl, type RtmpUrl } from '../../../src/rtmp/url.js';
+import { parseRtmpUrl, redactSecrets, redactUrl, resolveReconnectUrl, type RtmpUrl } from '../../../src/rtmp/url.js';
 
 describe('parseRtmpUrl', () => {
   const cases: Array<[string, Partial<RtmpUrl>]> = [
@@ -125,5 +125,30 @@ describe('redactSecrets', () => {
   it('leaves text without secrets alone', () => {
     assert.equal(redactSecrets('nothing here', ['zzz']), 'nothing here');
     assert.equal(redactSecrets('nothing here', []), 'nothing here');
+  });
+});
+
+describe('resolveReconnectUrl (Enhanced RTMP ReconnectRequest tcUrl)', () => {
+  const current = parseRtmpUrl('rtmp://user:pw@old.example.com:1936/live/inst/key?x=1');
+  const cases: Array<[string | undefined, Partial<RtmpUrl>]> = [
+    [undefined, { host: 'old.example.com', port: 1936, app: 'live/inst', tcUrl: 'rtmp://old.example.com:1936/live/inst' }],
+    ['rtmp://new.example.com/app', { host: 'new.example.com', port: 1935, app: 'app', tcUrl: 'rtmp://new.example.com/app' }],
+    ['rtmp://[::1]:1940/a/b', { host: '::1', port: 1940, app: 'a/b', tcUrl: 'rtmp://[::1]:1940/a/b' }],
+    ['//192.0.2.0/realtimeapp', { host: '192.0.2.0', port: 1935, app: 'realtimeapp' }],
+    ['/realtimeapp', { host: 'old.example.com', port: 1936, app: 'realtimeapp', tcUrl: 'rtmp://old.example.com:1936/realtimeapp' }],
+    ['app2', { host: 'old.example.com', app: 'live/app2' }],
+    ['rtmps://edge/ingest?token=t', { protocol: 'rtmps', port: 443, app: 'ingest?token=t' }],
+  ];
+  for (const [tcUrl, want] of cases) {
+    it(String(tcUrl), () => {
+      const got = resolveReconnectUrl(current, tcUrl);
+      for (const [k, v] of Object.entries(want)) assert.deepEqual(got[k as keyof RtmpUrl], v, k);
+      assert.equal(got.stream, 'key?x=1', 'the stream stays');
+      assert.equal(got.password, 'pw', 'the credentials stay');
+    });
+  }
+  it('refuses other schemes and a missing host', () => {
+    assert.throws(() => resolveReconnectUrl(current, 'http://x/y'), (e) => e instanceof UrlError && /unsupported scheme "http:\/\/"/.test(e.message));
+    assert.throws(() => resolveReconnectUrl(current, 'rtmp:///y'), UrlError);
   });
 });
