@@ -97,6 +97,11 @@ async function relayCommand(rawSource: string, rawDests: string[], raw: RelayRaw
       }
       return;
     }
+    if (e.type === 'switchover') {
+      if (e.error) reporter.warn(`destination ${e.index + 1}: could not follow the server's reconnect request to ${e.to}: ${e.error}; staying on ${e.from}`);
+      else reporter.info(`destination ${e.index + 1}: moved from ${e.from} to ${e.to} at a keyframe, as the server asked`);
+      return;
+    }
     if (e.type === 'failover') {
       reporter.warn(`destination ${e.index + 1}: ${e.after} failed attempts on ${e.from}; switching to ${e.to}`);
       return;

@@ -18,7 +18,8 @@ import { AbortedError, ConnectionError, isRtmpError } from '../errors.js';
 import { peekScriptDataName } from '../flv/script-data.js';
 import { PacketType, isAudioSequenceHeader, isVideoKeyframe, isVideoSequenceHeader, type MediaPacket } from '../media/packet.js';
 import { ts32 } from '../media/timestamp.js';
-import type { RtmpUrl } from '../rtmp/url.js';
+import { CAPS_EX_RECONNECT } from '../rtmp/commands.js';
+import { redactUrl, resolveReconnectUrl, type RtmpUrl } from '../rtmp/url.js';
 import { startPublish } from './publish.js';
 import { HeaderCache, Rebaser, backoffDelay } from './continuity.js';
 
@@ -77,6 +78,8 @@ export type RelayEvent =
   | { type: 'source'; state: EndpointState | 'playing' | 'ended'; url: string; attempt?: number; delayMs?: number; error?: string }
   | { type: 'destination'; index: number; url: string; state: EndpointState; attempt?: number; delayMs?: number; error?: string }
   | { type: 'failover'; index: number; from: string; to: string; after: number }
+  /** The destination's server asked it to reconnect (Enhanced RTMP): it moved at a keyframe, or could not (`error`). */
+  | { type: 'switchover'; index: number; from: string; to: string; error?: string }
   | { type: 'stats'; elapsedMs: number; mediaMs: number; sourceBytes: number; destinations: DestinationStats[] };
 
 export interface RelayResult {
@@ -100,6 +103,8 @@ class Destination {
   private stream: NetStream | undefined;
   private needKeyframe = true;
   private everLive = false;
+  /** A ReconnectRequest being followed: the new connection, once publishing, waits here for the next keyframe. */
+  private moving: { to: RelayEndpoint; next?: { client: RtmpClient; stream: NetStream } } | undefined;
   private stopping = false;
   private readonly loop: Promise<void>;
 
@@ -127,9 +132,7 @@ class Destination {
     while (!this.stopping) {
       try {
         this.emit('connecting', failures > 0 ? { attempt: failures + 1 } : {});
-        const client = await RtmpClient.connect(this.endpoint.url, { ...this.opts.client, role: 'publish', signal: this.opts.signal });
-        this.client = client;
-        const stream = await startPublish(client, this.endpoint.url.stream, 'live');
+        const { client, stream } = await this.publishTo(this.endpoint);
         if (this.everLive) this.stats.reconnects++;
         this.everLive = true;
         failures = 0;
@@ -139,7 +142,13 @@ class Destination {
         for (const h of this.headers.replay(this.now())) stream.write(h);
         this.stream = stream;
         this.emit('live');
-        const err = await client.whenClosed();
+        // A switchover replaces the connection under us: follow it.
+        let watched = client;
+        let err = await watched.whenClosed();
+        while (this.client !== undefined && this.client !== watched) {
+          watched = this.client;
+          err = await watched.whenClosed();
+        }
         this.stream = undefined;
         if (this.stopping) return;
         throw err ?? new ConnectionError(`${this.endpoint.shown} closed the connection`);
@@ -170,6 +179,64 @@ class Destination {
     }
   }
 
+  /** Connects to an ingest (announcing that we follow ReconnectRequests) and starts publishing. */
+  private async publishTo(endpoint: RelayEndpoint): Promise<{ client: RtmpClient; stream: NetStream }> {
+    const client = await RtmpClient.connect(endpoint.url, {
+      ...this.opts.client,
+      connect: { capsEx: CAPS_EX_RECONNECT, ...this.opts.client.connect },
+      role: 'publish',
+      signal: this.opts.signal,
+    });
+    if (endpoint === this.endpoint) this.client = client;
+    try {
+      return { client, stream: await startPublish(client, endpoint.url.stream, 'live') };
+    } catch (e) {
+      client.destroy();
+      throw e;
+    }
+  }
+
+  /** The server asked to reconnect: get publishing on the new ingest while media still flows to the old one. */
+  private follow(client: RtmpClient): void {
+    const request = client.takeReconnectRequest()!;
+    let to: RelayEndpoint;
+    try {
+      const url = resolveReconnectUrl(this.endpoint.url, request.tcUrl);
+      to = { url, shown: redactUrl(url) };
+    } catch (e) {
+      this.opts.onEvent({ type: 'switchover', index: this.stats.index, from: this.endpoint.shown, to: String(request.tcUrl), error: message(e) });
+      return;
+    }
+    const moving: NonNullable<Destination['moving']> = { to };
+    this.moving = moving;
+    this.publishTo(to).then(
+      (next) => {
+        if (this.moving === moving && !this.stopping) moving.next = next;
+        else next.client.destroy();
+      },
+      (e: unknown) => {
+        if (this.moving === moving) this.moving = undefined;
+        this.opts.onEvent({ type: 'switchover', index: this.stats.index, from: this.endpoint.shown, to: to.shown, error: message(e) });
+      },
+    );
+  }
+
+  /** At a keyframe: the new connection takes over (headers first, same timestamps) and the old one is unpublished. */
+  private switchAt(p: MediaPacket, next: { client: RtmpClient; stream: NetStream }, to: RelayEndpoint): void {
+    const old = { client: this.client, stream: this.stream, shown: this.endpoint.shown };
+    this.moving = undefined;
+    this.endpoint = to;
+    this.stats.url = to.shown;
+    this.client = next.client;
+    this.stream = next.stream;
+    for (const h of this.headers.replay(p.timestamp)) next.stream.write(h);
+    this.opts.onEvent({ type: 'switchover', index: this.stats.index, from: old.shown, to: to.shown });
+    if (old.stream && old.client) {
+      const { client } = old;
+      void old.stream.unpublish().catch(() => undefined).finally(() => client.close().catch(() => undefined));
+    }
+  }
+
   /** The source restarted: its first frames may not be decodable, so wait for a keyframe again. */
   awaitKeyframe(): void {
     if (this.headers.video !== undefined) this.needKeyframe = true;
@@ -191,6 +258,13 @@ class Destination {
       return;
     }
     const header = (p.type === PacketType.Video && isVideoSequenceHeader(p.payload)) || (p.type === PacketType.Audio && isAudioSequenceHeader(p.payload));
+    if (client.reconnectRequested && !this.moving) this.follow(client);
+    const next = this.moving?.next;
+    if (next && isMedia && !header && (p.type === PacketType.Video ? isVideoKeyframe(p.payload) : this.headers.video === undefined)) {
+      this.switchAt(p, next, this.moving!.to);
+      this.offer(p);
+      return;
+    }
     if (isMedia && !header) {
       const slow = client.queuedBytes > this.opts.maxQueueBytes;
       if (slow) this.needKeyframe = this.headers.video !== undefined;
@@ -215,6 +289,8 @@ class Destination {
   /** Unpublishes cleanly (FCUnpublish, deleteStream) and closes; waits for the loop to end. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.moving?.next?.client.destroy();
+    this.moving = undefined;
     const { stream, client } = this;
     if (stream && client && !client.error) {
       await stream.unpublish().catch(() => undefined);

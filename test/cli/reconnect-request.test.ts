@@ -67,3 +67,34 @@ test('publish follows a ReconnectRequest to the new tcUrl at the next keyframe, 
   assert.deepEqual(got, want);
   assert.ok(onA.filter((p) => !isHeader(p)).length > 0, 'A kept the stream until the keyframe');
 });
+
+test('a relay destination follows a ReconnectRequest at a keyframe; the relay stays complete', async (t) => {
+  const [dirA, dirB] = [await tempDir('relay-move-a'), await tempDir('relay-move-b')];
+  let live: () => void = () => {};
+  const destinationLive = new Promise<void>((resolve) => (live = resolve));
+  const source = new RtmpServer({ host: '127.0.0.1', port: 0 });
+  const a = new RtmpServer({ host: '127.0.0.1', port: 0, recordDir: dirA, onEvent: (e) => e.type === 'publish' && live() });
+  const b = new RtmpServer({ host: '127.0.0.1', port: 0, recordDir: dirB });
+  const [{ port: port0 }, { port: portA }, { port: portB }] = [await source.listen(), await a.listen(), await b.listen()];
+  t.after(() => Promise.all([source.close(), a.close(), b.close()]));
+
+  const relay = rtmpCli(['relay', '--json', `rtmp://127.0.0.1:${port0}/live/in`, `rtmp://127.0.0.1:${portA}/live/out`], { timeoutMs: 30_000 });
+  await destinationLive;
+  const publish = rtmpCli(['publish', '--quiet', sampleFlv, `rtmp://127.0.0.1:${port0}/live/in`], { timeoutMs: 30_000 });
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(a.requestReconnect({ tcUrl: `//127.0.0.1:${portB}/live` }), 1);
+  const [p, r] = await Promise.all([publish, relay]);
+  assert.equal(p.code, 0, p.stderr);
+  assert.equal(r.code, 0, `relay: ${r.stderr}`);
+  const events = r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l) as { type: string; to?: string; error?: string });
+  const moves = events.filter((e) => e.type === 'switchover');
+  assert.deepEqual(moves.map((e) => [e.to, e.error]), [[`rtmp://127.0.0.1:${portB}/live/****`, undefined]]);
+  await Promise.all([a.close(), b.close()]);
+
+  const want = (await packetsOf(sampleFlv)).filter((x) => !isHeader(x)).map(key);
+  const [onA, onB] = [await recording(dirA), await recording(dirB)];
+  const firstMedia = onB.find((x) => !isHeader(x))!;
+  assert.ok(firstMedia.type === PacketType.Video && isVideoKeyframe(firstMedia.payload), 'B starts on a keyframe');
+  const got = [...onA.filter((x) => !isHeader(x)), ...onB.filter((x) => !isHeader(x))].map(key);
+  assert.deepEqual(got, want, 'A and B together got every media packet once, timestamps unchanged');
+});
