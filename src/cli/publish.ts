@@ -4,7 +4,7 @@
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { RtmpClient, type ClientOptions, type ReconnectRequest } from '../client/rtmp-client.js';
-import { CAPS_EX_RECONNECT } from '../rtmp/commands.js';
+import { fourCcOfCodecId, publishingCapabilities } from '../rtmp/capabilities.js';
 import { redactUrl, resolveReconnectUrl } from '../rtmp/url.js';
 import type { NetStream, PublishMode } from '../client/net-stream.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -76,7 +76,9 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
 
   const retry = raw.reconnect ? parseRetryOptions(raw) : undefined;
   // We honour the server's ReconnectRequest (Enhanced RTMP), so we say so in connect.
-  const publishOpts: ClientOptions = { ...clientOpts, connect: { capsEx: CAPS_EX_RECONNECT, ...clientOpts.connect }, role: 'publish', signal: ctx.signal };
+  // and we announce the codecs the metadata names (Enhanced RTMP capability negotiation).
+  const codecs = head.done ? {} : metadataCodecs(head.value);
+  const publishOpts: ClientOptions = { ...clientOpts, connect: { ...publishingCapabilities(codecs), ...clientOpts.connect }, role: 'publish', signal: ctx.signal };
   /** Where we publish: the URL given, or where a ReconnectRequest sent us. */
   let target = url;
   let shownTarget = shownUrl;
@@ -185,6 +187,14 @@ async function* prepend(head: IteratorResult<MediaPacket>, rest: AsyncGenerator<
   if (head.done) return;
   yield head.value;
   yield* rest;
+}
+
+/** The FourCCs of the codecs an onMetaData packet names (videocodecid, audiocodecid). */
+function metadataCodecs(p: MediaPacket): { video?: string | undefined; audio?: string | undefined } {
+  const sd = parseScriptData(p.payload);
+  if (!sd || sd.name !== 'onMetaData') return {};
+  const meta = asObject(sd.value);
+  return { video: fourCcOfCodecId('video', meta?.['videocodecid']), audio: fourCcOfCodecId('audio', meta?.['audiocodecid']) };
 }
 
 /** The `duration` field of an onMetaData packet, in ms (0 when absent). */

@@ -8,6 +8,7 @@ import { debuglog } from 'node:util';
 import type { AmfValue } from '../amf/value.js';
 import { AbortedError, ConnectionError, RemoteStatusError, RtmpError, TimeoutError } from '../errors.js';
 import type { Limits } from '../limits.js';
+import { forwardingCapabilities } from '../rtmp/capabilities.js';
 import { explainStatus, statusInfo, type ConnectParams, type StatusInfo } from '../rtmp/commands.js';
 import type { ControlMessage } from '../rtmp/control.js';
 import { ClientSession, type SessionEvent } from '../rtmp/session.js';
@@ -33,6 +34,8 @@ const PLAYER_CONNECT = {
   audioCodecs: 4071,
   videoCodecs: 252,
   videoFunction: 1,
+  // Enhanced RTMP: any codec, multitrack and ModEx are taken as they come (we record and forward, never decode).
+  ...forwardingCapabilities(),
 } as const;
 
 export interface ClientOptions {

@@ -18,7 +18,7 @@ import { AbortedError, ConnectionError, isRtmpError } from '../errors.js';
 import { peekScriptDataName } from '../flv/script-data.js';
 import { PacketType, isAudioSequenceHeader, isVideoKeyframe, isVideoSequenceHeader, type MediaPacket } from '../media/packet.js';
 import { ts32 } from '../media/timestamp.js';
-import { CAPS_EX_RECONNECT } from '../rtmp/commands.js';
+import { CAPS_EX_RECONNECT } from '../rtmp/capabilities.js';
 import { redactUrl, resolveReconnectUrl, type RtmpUrl } from '../rtmp/url.js';
 import { startPublish } from './publish.js';
 import { HeaderCache, Rebaser, backoffDelay } from './continuity.js';

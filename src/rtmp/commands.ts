@@ -7,10 +7,11 @@ import type { AmfObject, AmfValue } from '../amf/value.js';
 import { asObject, getString } from '../amf/expect.js';
 import { ProtocolError } from '../errors.js';
 import type { Limits } from '../limits.js';
+import type { ConnectCapabilities } from './capabilities.js';
 import { MessageType, type RtmpMessage } from './message.js';
 
 /** The fields of the `connect` command object (spec 7.2.1.1) we let callers set. */
-export interface ConnectParams {
+export interface ConnectParams extends ConnectCapabilities {
   app: string;
   tcUrl: string;
   flashVer?: string;
@@ -24,22 +25,11 @@ export interface ConnectParams {
   videoCodecs?: number;
   videoFunction?: number;
   objectEncoding?: number;
-  /** Enhanced RTMP capsEx bit mask (CAPS_EX_*): what the client supports beyond the legacy protocol. */
-  capsEx?: number;
   /** Extra properties merged into the command object. */
   extra?: AmfObject;
   /** Extra arguments appended after the command object. */
   extraArgs?: AmfValue[];
 }
-
-/** Enhanced RTMP capsEx: the client honours NetConnection.Connect.ReconnectRequest. */
-export const CAPS_EX_RECONNECT = 0x01;
-/** Enhanced RTMP capsEx: the client understands multitrack audio and video. */
-export const CAPS_EX_MULTITRACK = 0x02;
-/** Enhanced RTMP capsEx: the client parses ModEx packet types. */
-export const CAPS_EX_MOD_EX = 0x04;
-/** Enhanced RTMP capsEx: the client applies ModEx nanosecond timestamp offsets. */
-export const CAPS_EX_TIMESTAMP_NANO_OFFSET = 0x08;
 
 /** Builds the connect command object; optional fields are omitted when not set. */
 export function connectObject(p: ConnectParams): AmfObject {
@@ -55,6 +45,9 @@ export function connectObject(p: ConnectParams): AmfObject {
   if (p.videoCodecs !== undefined) o['videoCodecs'] = p.videoCodecs;
   if (p.videoFunction !== undefined) o['videoFunction'] = p.videoFunction;
   if (p.objectEncoding !== undefined) o['objectEncoding'] = p.objectEncoding;
+  if (p.fourCcList !== undefined) o['fourCcList'] = [...p.fourCcList];
+  if (p.videoFourCcInfoMap !== undefined) o['videoFourCcInfoMap'] = { ...p.videoFourCcInfoMap };
+  if (p.audioFourCcInfoMap !== undefined) o['audioFourCcInfoMap'] = { ...p.audioFourCcInfoMap };
   if (p.capsEx !== undefined) o['capsEx'] = p.capsEx;
   if (p.extra) for (const [k, v] of Object.entries(p.extra)) o[k] = v;
   return o;
