@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { RtmpServer } from '../../src/server/rtmp-server.js';
+import { RtmpServer, type RtmpServerOptions } from '../../src/server/rtmp-server.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { comparePackets, probePackets, requirePeer, rtmpCli, sampleFlv, startRtmpCli, tempDir, waitForExit } from '../helpers/peers.js';
 
-async function serverWithProxy(t: import('node:test').TestContext, recordDir?: string) {
-  const server = new RtmpServer({ host: '127.0.0.1', port: 0, ...(recordDir ? { recordDir } : {}) });
+async function serverWithProxy(t: import('node:test').TestContext, recordDir?: string, onEvent?: RtmpServerOptions['onEvent']) {
+  const server = new RtmpServer({ host: '127.0.0.1', port: 0, ...(recordDir ? { recordDir } : {}), ...(onEvent ? { onEvent } : {}) });
   const { port } = await server.listen();
   t.after(() => server.close());
   const proxy = await startFaultProxy(port);
@@ -47,10 +47,14 @@ test('100 ms of added latency: a real-time publish arrives exactly', async (t) =
   if (!requirePeer(t, 'ffprobe')) return;
   const dir = await tempDir('faults-lat');
   const recDir = path.join(dir, 'rec');
-  const { server, proxy } = await serverWithProxy(t, recDir);
+  let unpublished: () => void = () => {};
+  const done = new Promise<void>((resolve) => (unpublished = resolve));
+  const { server, proxy } = await serverWithProxy(t, recDir, (e) => e.type === 'unpublish' && unpublished());
   proxy.latencyMs = 100;
   const pub = await rtmpCli(['publish', '--quiet', sampleFlv, proxy.url('live', 'lat')], { timeoutMs: 30_000 });
   assert.equal(pub.code, 0, pub.stderr);
+  // The publisher may exit while its last packets are still in the proxy's 100 ms delay line.
+  await done;
   await server.close();
   const [recorded] = await readdir(recDir);
   const cmp = comparePackets(await probePackets(sampleFlv), await probePackets(path.join(recDir, recorded!)));
