@@ -50,7 +50,9 @@ export async function probeNetwork(opts: NetworkProbeOptions): Promise<ProbeOutc
     } else if (p.phase === 'tcp') {
       log.server.address = `${p.remoteAddress.includes(':') ? `[${p.remoteAddress}]` : p.remoteAddress}:${p.remotePort}`;
       clock.done();
-      clock.begin('handshake', 'RTMP handshake');
+      clock.begin('handshake', url.protocol === 'rtmps' ? 'TLS and RTMP handshake' : 'RTMP handshake');
+    } else if (p.phase === 'tls') {
+      // timed within the handshake step
     } else {
       clock.done();
       clock.begin('connect', `connect to app '${url.app}'`);
