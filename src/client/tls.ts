@@ -1,6 +1,6 @@
 /**
- * TLS for rtmps://: the trust store (the system's CA bundle, Node's bundled
- * roots and an optional extra CA), SNI and host name verification, and TLS
+ * TLS for rtmps://: the trust store (the system's CA bundle — Node's bundled
+ * roots where there is none — and an optional extra CA), SNI and host name verification, and TLS
  * failures explained in one line that names the URL.
  */
 import { readFileSync } from 'node:fs';
@@ -33,27 +33,48 @@ const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/cert
 
 let systemCas: string[] | undefined;
 
-/** The system CA bundle (read once) and Node's bundled Mozilla roots. */
+/** The system CA bundle (read once), or Node's bundled Mozilla roots where there is none. */
 function defaultCas(): string[] {
   if (systemCas === undefined) {
-    systemCas = [...tls.rootCertificates];
     for (const file of SYSTEM_BUNDLES) {
       try {
-        systemCas.push(readFileSync(file, 'latin1'));
+        systemCas = [readFileSync(file, 'latin1')];
         break;
       } catch {
-        // not this distribution's path
+        // not this system's path
       }
     }
+    systemCas ??= [...tls.rootCertificates];
   }
   return systemCas;
 }
 
-/** Options for `tls.connect` over an already connected TCP socket. */
+/** Parsing ~150 CA certificates takes ~100 ms: one context per extra CA, for the whole process. */
+const contexts = new Map<string, tls.SecureContext>();
+
+function secureContext(extra: string | Buffer | undefined): tls.SecureContext {
+  const key = extra === undefined ? '' : extra.toString('latin1');
+  let ctx = contexts.get(key);
+  if (!ctx) {
+    ctx = tls.createSecureContext({ ca: extra !== undefined ? [...defaultCas(), extra] : defaultCas() });
+    contexts.set(key, ctx);
+  }
+  return ctx;
+}
+
+/**
+ * Options for `tls.connect` over an already connected TCP socket. Node does
+ * not reject an unverified server itself (`rejectUnauthorized: false`):
+ * the caller checks `authorized` on secureConnect, when the certificate is
+ * still there to explain the failure (its dates, its names). Nothing is sent
+ * before that check.
+ */
 export function tlsConnectOptions(host: string, opts: TlsOptions): tls.ConnectionOptions {
   const out: tls.ConnectionOptions = {
-    rejectUnauthorized: opts.insecure !== true,
-    ca: opts.ca !== undefined ? [...defaultCas(), opts.ca] : defaultCas(),
+    // The name the certificate must match (Node's default would be 'localhost').
+    host,
+    rejectUnauthorized: false,
+    secureContext: secureContext(opts.ca),
   };
   // SNI carries host names only (RFC 6066 section 3); Node checks IP addresses against the IP SANs.
   if (isIP(host) === 0) out.servername = host;

@@ -57,21 +57,15 @@ export function startTls(socket: net.Socket, opts: OpenOptions & { tls: TlsOptio
     const timer = setTimeout(() => finish(new TimeoutError(`the TLS handshake with ${url}`, opts.timeoutMs)), opts.timeoutMs);
     const onAbort = (): void => finish(new AbortedError());
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    const onError = (err: NodeJS.ErrnoException & { cert?: tls.PeerCertificate }): void => {
-      if (!err.cert) {
-        try {
-          const cert = secure.getPeerCertificate();
-          if (cert && Object.keys(cert).length > 0) err.cert = cert;
-        } catch {
-          // no certificate to show
-        }
-      }
-      finish(describeTlsError(err, url, opts.host));
-    };
+    const onError = (err: NodeJS.ErrnoException): void => finish(describeTlsError(err, url, opts.host));
     const onClose = (): void => finish(describeTlsError(Object.assign(new Error('closed'), { code: 'ECONNRESET' }), url, opts.host));
     secure.once('error', onError);
     secure.once('close', onClose);
-    secure.once('secureConnect', () => finish());
+    secure.once('secureConnect', () => {
+      if (opts.tls.insecure === true || secure.authorized) return finish();
+      const code = String(secure.authorizationError ?? 'UNVERIFIED');
+      finish(describeTlsError(Object.assign(new Error(code), { code, cert: secure.getPeerCertificate() }), url, opts.host));
+    });
     function finish(err?: Error): void {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
