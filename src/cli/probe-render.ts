@@ -133,6 +133,17 @@ function renderServer(r: ProbeReport, row: Row, heading: Heading, c: ReportColor
     row(i === 0 ? 'events' : '', text);
   });
   if (s.eventsDropped > 0) row('', c.dim(`… ${s.eventsDropped} more events`));
+  const h = s.handshake;
+  if (h) {
+    const digest = h.mode === 'simple' ? '' : h.serverDigest === null ? ', server sent no valid digest' : `, server digest verified (scheme ${h.serverDigest})${h.s2Signed ? ', S2 signed for ours' : ', S2 not signed'}`;
+    row('handshake', `${h.mode}, server version ${h.serverVersion}${digest}`);
+  }
+  if (s.tls) {
+    row('TLS', `${s.tls.protocol ?? '?'}, ${s.tls.cipher}`);
+    if (s.tls.subject !== null) row('certificate', s.tls.subject);
+    if (s.tls.issuer !== null) row('issuer', s.tls.issuer);
+    if (s.tls.validTo !== null) row('valid until', s.tls.validTo);
+  }
 }
 
 function renderTracks(r: ProbeReport, row: Row, heading: Heading): void {

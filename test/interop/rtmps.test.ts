@@ -87,3 +87,17 @@ test('5. --insecure connects to the expired, unknown-CA server, with a warning',
   assert.match(r.stderr, /warning: --insecure: rtmps:\/\/ server certificates and host names are NOT verified/);
   await nginx!.waitForLog(/publish: name='k5'/);
 });
+
+test('6. probe over rtmps:// reports the TLS protocol, cipher and certificate, and the digest handshake', async (t) => {
+  if (!requirePeer(t, 'nginx')) return;
+  const r = await rtmpCli(['probe', '--json', '--publish', '--ca-file', pki!.caFile, url('good', 'localhost', 'live', 'p6')]);
+  assert.equal(r.code, 0, r.stderr);
+  const server = JSON.parse(r.stdout.toString()).server;
+  assert.match(server.tls.protocol, /^TLSv1\.[23]$/);
+  assert.ok(server.tls.cipher.length > 0);
+  assert.equal(server.tls.subject, 'CN=good');
+  assert.equal(server.tls.issuer, 'CN=rtmp-toolkit test CA');
+  const validTo = Date.parse(server.tls.validTo);
+  assert.ok(validTo > Date.now() && validTo < Date.now() + 3 * 86_400_000, server.tls.validTo);
+  assert.deepEqual(server.handshake, { mode: 'digest', serverVersion: '13.14.10.13', serverDigest: 0, s2Signed: true });
+});
