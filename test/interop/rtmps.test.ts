@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import { comparePackets, peerAvailable, probePackets, requirePeer, rtmpCli, sampleFlv, startNginx, startRtmpCli, tempDir, waitForExit, type NginxServer } from '../helpers/peers.js';
-import { EOF_ONLY_APP, havePeers } from '../helpers/interop.js';
+import { EOF_ONLY_APP, havePeers, startRecorder } from '../helpers/interop.js';
 import { makeTestPki, startTlsFront, type TestPki, type TlsFront } from '../helpers/tls-front.js';
 
 let pki: TestPki | undefined;
@@ -100,4 +100,22 @@ test('6. probe over rtmps:// reports the TLS protocol, cipher and certificate, a
   const validTo = Date.parse(server.tls.validTo);
   assert.ok(validTo > Date.now() && validTo < Date.now() + 3 * 86_400_000, server.tls.validTo);
   assert.deepEqual(server.handshake, { mode: 'digest', serverVersion: '13.14.10.13', serverDigest: 0, s2Signed: true });
+});
+
+test('7. relay from an rtmps:// source to an rtmps:// destination keeps every packet', async (t) => {
+  if (!havePeers(t)) return;
+  const out = path.join(await tempDir('rtmps-relay'), 'relayed.flv');
+  const recorder = await startRecorder(t, nginx!, 'eof', 'rdst', out);
+  const ca = ['--ca-file', pki!.caFile];
+  const relay = startRtmpCli(['relay', '--quiet', ...ca, url('good', 'localhost', 'eof', 'rsrc'), url('good', '127.0.0.1', 'eof', 'rdst')], { timeoutMs: 30_000 });
+  t.after(() => relay.stop());
+  await nginx!.waitForLog(/play: name='rsrc'/);
+  const pub = await rtmpCli(['publish', '--quiet', '--no-realtime', ...ca, sampleFlv, url('good', 'localhost', 'eof', 'rsrc')]);
+  assert.equal(pub.code, 0, pub.stderr);
+  const relayed = await waitForExit(relay, 8000);
+  assert.equal(relayed.code, 0, relayed.stderr);
+  const recorded = await waitForExit(recorder, 8000);
+  assert.equal(recorded.code, 0, recorded.stderr);
+  const cmp = comparePackets(await probePackets(sampleFlv), await probePackets(out), { mode: 'exact', timestamps: 'absolute' });
+  assert.ok(cmp.equal, cmp.report);
 });
