@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import type { ClientOptions } from '../client/rtmp-client.js';
 import { formatTrace } from '../client/trace.js';
 import { IoError, UsageError } from '../errors.js';
+import { describeHandshake } from '../rtmp/handshake.js';
 import { parseRtmpUrl, redactUrl, type RtmpUrl } from '../rtmp/url.js';
 import { Reporter } from './ui.js';
 
@@ -95,7 +96,13 @@ export function setupCommon(rawUrl: string, raw: CommonRaw, reporter?: Reporter)
   if (raw.swfUrl !== undefined) connect.swfUrl = raw.swfUrl;
   if (raw.pageUrl !== undefined) connect.pageUrl = raw.pageUrl;
   const client: ClientOptions = { timeoutMs, chunkSize, connect, handshake: parseHandshake(raw.handshake), onWarning: (text) => rep.warn(text) };
-  if (raw.verbose) client.onMessage = (dir, msg) => rep.debug(formatTrace(dir, msg));
+  if (raw.verbose) {
+    client.onMessage = (dir, msg) => rep.debug(formatTrace(dir, msg));
+    client.onPhase = (p) => {
+      if (p.phase === 'tls') rep.debug(`TLS: ${p.tls.protocol ?? '?'} ${p.tls.cipher}, certificate ${p.tls.subject ?? '?'} issued by ${p.tls.issuer ?? '?'}, valid until ${p.tls.validTo ?? '?'}${p.tls.authorized ? '' : ' (NOT verified)'}`);
+      else if (p.phase === 'handshake') rep.debug(`handshake: ${describeHandshake(p.handshake)}`);
+    };
+  }
   client.tls = parseTlsOptions(raw, rep);
   return { url, shownUrl: redactUrl(url, raw.showKey ?? false), reporter: rep, client };
 }

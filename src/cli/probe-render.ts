@@ -4,6 +4,7 @@
  * Pure: takes the report and the colours to use, returns the text.
  */
 import type { JsonValue, ProbeReport, ProbeStep } from '../pipeline/probe-report.js';
+import { describeHandshake } from '../rtmp/handshake.js';
 
 /** The colours the text uses; identity functions for plain output. */
 export interface ReportColors {
@@ -134,10 +135,7 @@ function renderServer(r: ProbeReport, row: Row, heading: Heading, c: ReportColor
   });
   if (s.eventsDropped > 0) row('', c.dim(`… ${s.eventsDropped} more events`));
   const h = s.handshake;
-  if (h) {
-    const digest = h.mode === 'simple' ? '' : h.serverDigest === null ? ', server sent no valid digest' : `, server digest verified (scheme ${h.serverDigest})${h.s2Signed ? ', S2 signed for ours' : ', S2 not signed'}`;
-    row('handshake', `${h.mode}, server version ${h.serverVersion}${digest}`);
-  }
+  if (h) row('handshake', describeHandshake(h));
   if (s.tls) {
     row('TLS', `${s.tls.protocol ?? '?'}, ${s.tls.cipher}`);
     if (s.tls.subject !== null) row('certificate', s.tls.subject);

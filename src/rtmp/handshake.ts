@@ -92,6 +92,19 @@ export function formatVersion(field: Buffer): string {
 }
 
 /**
+ * One line for people: 'digest, server version 13.14.10.13, server digest
+ * verified (scheme 0), S2 signed for ours'. Accepts the report's nulls too.
+ */
+export function describeHandshake(h: { mode: HandshakeMode; serverVersion: string; serverDigest?: DigestScheme | null | undefined; s2Signed?: boolean | null | undefined }): string {
+  let digest = '';
+  if (h.mode === 'digest') {
+    if (h.serverDigest === null || h.serverDigest === undefined) digest = ', server sent no valid digest';
+    else digest = `, server digest verified (scheme ${h.serverDigest}), S2 ${h.s2Signed ? 'signed for ours' : 'not signed'}`;
+  }
+  return `${h.mode}, server version ${h.serverVersion}${digest}`;
+}
+
+/**
  * The client handshake: `start()` gives C0+C1, then every received buffer
  * goes to `push()` until it reports `done`.
  *

@@ -80,11 +80,13 @@ test('4. an expired certificate is refused: exit 4', async (t) => {
   assert.match(r.stderr, new RegExp(`certificate of rtmps://127\\.0\\.0\\.1:${fronts.expired!.port} has expired \\(valid until Jan  2 00:00:00 2020 GMT\\)`));
 });
 
-test('5. --insecure connects to the expired, unknown-CA server, with a warning', async (t) => {
+test('5. --insecure connects to the expired, unknown-CA server, with a warning; --verbose shows TLS and handshake', async (t) => {
   if (!havePeers(t)) return;
-  const r = await rtmpCli(['publish', '--no-realtime', '--insecure', sampleFlv, url('expired', '127.0.0.1', 'live', 'k5')]);
+  const r = await rtmpCli(['publish', '--verbose', '--no-realtime', '--insecure', sampleFlv, url('expired', '127.0.0.1', 'live', 'k5')]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /warning: --insecure: rtmps:\/\/ server certificates and host names are NOT verified/);
+  assert.match(r.stderr, /TLS: TLSv1\.[23] \S+, certificate CN=expired issued by CN=rtmp-toolkit test CA, valid until 2020-01-02T00:00:00\.000Z \(NOT verified\)/);
+  assert.match(r.stderr, /handshake: digest, server version 13\.14\.10\.13, server digest verified \(scheme 0\), S2 signed for ours/);
   await nginx!.waitForLog(/publish: name='k5'/);
 });
 
