@@ -22,17 +22,21 @@ import { ClientHandshake } from '../../src/rtmp/handshake.js';
 import { RtmpServer, type ServerEvent } from '../../src/server/rtmp-server.js';
 import {
   comparePackets,
+  ffmpegPublish,
   ffmpegRecord,
   findBinary,
   framemd5,
+  freePort,
   probePackets,
   requirePeer,
   rtmpCli,
   sampleFlv,
   startNginx,
   startProcess,
+  startRtmpCli,
   tempDir,
   waitForExit,
+  waitForPort,
 } from '../helpers/peers.js';
 import { EOF_ONLY_APP, havePeers, startRecorder } from '../helpers/interop.js';
 
@@ -132,4 +136,20 @@ test('3. ffmpeg and rtmpdump (digest clients) play from our server, which they v
   const want = await framemd5(sampleFlv);
   assert.deepEqual(await framemd5(viaFfmpeg), want, 'ffmpeg player: decoded frames differ from the source');
   assert.deepEqual(await framemd5(viaRtmpdump), want, 'rtmpdump player: decoded frames differ from the source');
+});
+
+test('4. rtmp serve names the digest handshake on its connect line for ffmpeg, and not for a simple client', async (t) => {
+  if (!requirePeer(t, 'ffmpeg')) return;
+  const port = await freePort();
+  const serve = startRtmpCli(['serve', '--port', String(port)], { timeoutMs: 30_000 });
+  t.after(() => serve.stop());
+  assert.ok(await waitForPort(port, 10_000), 'rtmp serve did not start listening');
+  const pub = await ffmpegPublish(sampleFlv, `rtmp://127.0.0.1:${port}/live/ff`, { timeoutMs: 20_000 });
+  assert.equal(pub.code, 0, pub.stderr);
+  const simple = await rtmpCli(['probe', '--publish', '--handshake', 'simple', `rtmp://127.0.0.1:${port}/live/simple`]);
+  assert.equal(simple.code, 0, simple.stderr);
+  const lines = (await serve.stop()).stderr.split('\n').filter((l) => l.includes(' connected to app '));
+  assert.equal(lines.length, 2, lines.join('\n'));
+  assert.match(lines[0]!, /connected to app 'live' \(digest handshake, scheme 0, client 9\.0\.124\.2\)$/);
+  assert.match(lines[1]!, /connected to app 'live'$/);
 });
