@@ -11,6 +11,7 @@ export type RtmpErrorCode =
   | 'RTMP_ERR_REMOTE_STATUS'
   | 'RTMP_ERR_TIMEOUT'
   | 'RTMP_ERR_CONNECTION'
+  | 'RTMP_ERR_TLS'
   | 'RTMP_ERR_FLV_FORMAT'
   | 'RTMP_ERR_AMF'
   | 'RTMP_ERR_URL'
@@ -86,6 +87,19 @@ export class TimeoutError extends RtmpError {
 export class ConnectionError extends RtmpError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('RTMP_ERR_CONNECTION', message, options);
+  }
+}
+
+/**
+ * rtmps:// failed in the TLS layer: expired certificate, wrong host, unknown
+ * CA, or another TLS handshake failure. `tlsCode` is OpenSSL's or Node's
+ * code, e.g. `CERT_HAS_EXPIRED`, `ERR_TLS_CERT_ALTNAME_INVALID`.
+ */
+export class TlsError extends RtmpError {
+  readonly tlsCode: string;
+  constructor(message: string, tlsCode: string, options?: { cause?: unknown }) {
+    super('RTMP_ERR_TLS', message, options);
+    this.tlsCode = tlsCode;
   }
 }
 

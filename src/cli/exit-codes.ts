@@ -12,7 +12,7 @@ export const ExitCode = {
   Usage: 2,
   /** Local input or output problem: missing/unreadable file, not an FLV, corrupt FLV, output exists. */
   Input: 3,
-  /** Network failure: cannot resolve, refused, reset, closed by the server. */
+  /** Network failure: cannot resolve, refused, reset, closed by the server; TLS failures of rtmps:// (certificate expired, wrong host, unknown CA). */
   Connection: 4,
   /** The server broke the protocol: garbage handshake, malformed messages, limits exceeded. */
   Protocol: 5,
@@ -44,6 +44,7 @@ export function exitCodeFor(code: RtmpErrorCode): ExitCodeValue {
     case 'RTMP_ERR_IO':
       return ExitCode.Input;
     case 'RTMP_ERR_CONNECTION':
+    case 'RTMP_ERR_TLS':
       return ExitCode.Connection;
     case 'RTMP_ERR_PROTOCOL':
     case 'RTMP_ERR_MEDIA_FORMAT':

@@ -7,7 +7,8 @@ import type { Command } from 'commander';
 import type { ClientOptions } from '../client/rtmp-client.js';
 import { formatTrace } from '../client/trace.js';
 import { describeIoError } from '../pipeline/flv-file-source.js';
-import { UrlError, UsageError } from '../errors.js';
+import { IoError, UrlError, UsageError } from '../errors.js';
+import { describeHandshake } from '../rtmp/handshake.js';
 import { parseRtmpUrl, redactUrl, type RtmpUrl, type RtmpUrlOverrides } from '../rtmp/url.js';
 import { Reporter } from './ui.js';
 
@@ -25,6 +26,9 @@ export interface CommonRaw {
   flashVer?: string;
   swfUrl?: string;
   pageUrl?: string;
+  handshake: string;
+  caFile?: string;
+  insecure?: boolean;
 }
 
 /** Adds the options every network subcommand takes. */
@@ -39,6 +43,9 @@ export function addCommonOptions(cmd: Command): Command {
     .option('--flash-ver <text>', 'flashVer sent in connect')
     .option('--swf-url <url>', 'swfUrl sent in connect')
     .option('--page-url <url>', 'pageUrl sent in connect')
+    .option('--handshake <type>', 'RTMP handshake: digest (Flash Player 9, with HMAC digests) or simple (plain)', 'digest')
+    .option('--ca-file <pem>', 'rtmps://: also trust the CA certificate(s) in this PEM file')
+    .option('--insecure', 'rtmps://: do not verify the server certificate or host name (unsafe)')
     .option('--show-key', 'print stream keys and passwords instead of ****')
     .option('-v, --verbose', 'trace every RTMP message in and out; stack traces on errors')
     .option('-q, --quiet', 'print nothing but errors');
@@ -105,8 +112,15 @@ export function setupCommon(rawUrl: string, raw: CommonRaw, reporter?: Reporter)
   if (raw.flashVer !== undefined) connect.flashVer = raw.flashVer;
   if (raw.swfUrl !== undefined) connect.swfUrl = raw.swfUrl;
   if (raw.pageUrl !== undefined) connect.pageUrl = raw.pageUrl;
-  const client: ClientOptions = { timeoutMs, chunkSize, connect };
-  if (raw.verbose) client.onMessage = (dir, msg) => rep.debug(formatTrace(dir, msg));
+  const client: ClientOptions = { timeoutMs, chunkSize, connect, handshake: parseHandshake(raw.handshake), onWarning: (text) => rep.warn(text) };
+  if (raw.verbose) {
+    client.onMessage = (dir, msg) => rep.debug(formatTrace(dir, msg));
+    client.onPhase = (p) => {
+      if (p.phase === 'tls') rep.debug(`TLS: ${p.tls.protocol ?? '?'} ${p.tls.cipher}, certificate ${p.tls.subject ?? '?'} issued by ${p.tls.issuer ?? '?'}, valid until ${p.tls.validTo ?? '?'}${p.tls.authorized ? '' : ' (NOT verified)'}`);
+      else if (p.phase === 'handshake') rep.debug(`handshake: ${describeHandshake(p.handshake)}`);
+    };
+  }
+  client.tls = parseTlsOptions(raw, rep);
   return { url, shownUrl: redactUrl(url, raw.showKey ?? false), reporter: rep, client };
 }
 
@@ -126,6 +140,31 @@ export function readKeyFile(path: string): string {
   const key = (text.split(/\r?\n/).find((line) => line.trim() !== '') ?? '').trim();
   if (key === '') throw new UsageError(`--key-file '${path}' is empty`);
   return key;
+}
+
+function parseHandshake(text: string): 'simple' | 'digest' {
+  if (text === 'simple' || text === 'digest') return text;
+  throw new UsageError(`--handshake must be simple or digest, not '${text}'`);
+}
+
+/** --ca-file read once, up front; --insecure warned about (it only matters for rtmps://). */
+function parseTlsOptions(raw: CommonRaw, rep: Reporter): NonNullable<ClientOptions['tls']> {
+  const tls: NonNullable<ClientOptions['tls']> = {};
+  if (raw.caFile !== undefined) {
+    let pem: string;
+    try {
+      pem = readFileSync(raw.caFile, 'latin1');
+    } catch (e) {
+      throw new IoError(`cannot read --ca-file ${raw.caFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+    }
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--ca-file ${raw.caFile} holds no PEM certificate`);
+    tls.ca = pem;
+  }
+  if (raw.insecure) {
+    tls.insecure = true;
+    rep.warn('--insecure: rtmps:// server certificates and host names are NOT verified; anyone in the path can read and change the stream');
+  }
+  return tls;
 }
 
 /** Raw values of the reconnect options of publish and play. */

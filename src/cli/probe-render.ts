@@ -4,6 +4,7 @@
  * Pure: takes the report and the colours to use, returns the text.
  */
 import type { JsonValue, ProbeReport, ProbeStep } from '../pipeline/probe-report.js';
+import { describeHandshake } from '../rtmp/handshake.js';
 
 /** The colours the text uses; identity functions for plain output. */
 export interface ReportColors {
@@ -133,6 +134,14 @@ function renderServer(r: ProbeReport, row: Row, heading: Heading, c: ReportColor
     row(i === 0 ? 'events' : '', text);
   });
   if (s.eventsDropped > 0) row('', c.dim(`… ${s.eventsDropped} more events`));
+  const h = s.handshake;
+  if (h) row('handshake', describeHandshake(h));
+  if (s.tls) {
+    row('TLS', `${s.tls.protocol ?? '?'}, ${s.tls.cipher}`);
+    if (s.tls.subject !== null) row('certificate', s.tls.subject);
+    if (s.tls.issuer !== null) row('issuer', s.tls.issuer);
+    if (s.tls.validTo !== null) row('valid until', s.tls.validTo);
+  }
 }
 
 function renderTracks(r: ProbeReport, row: Row, heading: Heading): void {

@@ -62,7 +62,7 @@ async function serveCommand(raw: ServeRaw, reporter: Reporter, ctx: RunContext):
     if (reporter.json) return reporter.event(ev.type, eventFields(ev, key, file));
     switch (ev.type) {
       case 'connect':
-        return reporter.info(`${who(ev.conn)} connected to app '${ev.app}'`);
+        return reporter.info(`${who(ev.conn)} connected to app '${ev.app}'${handshakeNote(ev.conn)}`);
       case 'publish':
         return reporter.info(`${who(ev.conn)} publishes ${key(ev.app, ev.name)}`);
       case 'publish-refused':
@@ -149,4 +149,11 @@ function hideNames(reporter: Reporter, msg: RtmpMessage, hidden: Set<string>): v
   } catch {
     // formatTrace reports undecodable messages itself
   }
+}
+
+/** ' (digest handshake, scheme 0, client 9.0.124.2)' when the client used the Flash Player 9 handshake. */
+function handshakeNote(c: ConnectionInfo): string {
+  const hs = c.handshake;
+  if (hs?.clientDigest === undefined) return '';
+  return ` (digest handshake, scheme ${hs.clientDigest}, client ${hs.clientVersion})`;
 }

@@ -15,7 +15,10 @@ import { ClientSession, type SessionEvent } from '../rtmp/session.js';
 import { parseRtmpUrl, type RtmpUrl } from '../rtmp/url.js';
 import type { RtmpMessage } from '../rtmp/message.js';
 import { NetStream } from './net-stream.js';
-import { describeSocketError, openSocket, runHandshake } from './transport.js';
+import type { DigestScheme } from '../rtmp/digest.js';
+import type { HandshakeInfo, HandshakeMode } from '../rtmp/handshake.js';
+import { tlsDetails, type TlsDetails, type TlsOptions } from './tls.js';
+import { describeSocketError, openSocket, runHandshake, startTls } from './transport.js';
 
 const debug = debuglog('rtmp');
 
@@ -60,13 +63,26 @@ export interface ClientOptions {
   onEvent?: (event: ClientEvent) => void;
   /** Called as connect() passes each phase, for timing them (`rtmp probe`). */
   onPhase?: (phase: ConnectPhase) => void;
+  /**
+   * The handshake: 'digest' (default) is Flash Player 9's, with HMAC
+   * digests, which some servers require; 'simple' is the specification's
+   * plain handshake. Either accepts a plain or a digest answer.
+   */
+  handshake?: HandshakeMode;
+  /** Digest handshake: where C1's digest goes (offset scheme 0, the default, or 1). */
+  digestScheme?: DigestScheme;
+  /** rtmps:// settings: extra CA, or no verification. Verification against the system CAs is on by default. */
+  tls?: TlsOptions;
+  /** Harmless surprises worth telling people about (a server digest that does not verify). */
+  onWarning?: (text: string) => void;
 }
 
 /** A phase of connect(): name resolved (host names only), TCP connected, handshake done. */
 export type ConnectPhase =
   | { phase: 'resolved'; address: string; family: number }
   | { phase: 'tcp'; remoteAddress: string; remotePort: number }
-  | { phase: 'handshake' };
+  | { phase: 'tls'; tls: TlsDetails }
+  | { phase: 'handshake'; handshake: HandshakeInfo };
 
 export type ClientEvent =
   | { type: 'control'; control: ControlMessage }
@@ -101,6 +117,10 @@ export class RtmpClient {
   connectResult: ConnectResult | undefined;
   /** Set when the server asks the client to reconnect; see takeReconnectRequest(). */
   private reconnectRequest: ReconnectRequest | undefined;
+  /** What the RTMP handshake learned about the server. */
+  handshake: HandshakeInfo | undefined;
+  /** rtmps:// only: the TLS protocol, cipher and server certificate. */
+  tls: TlsDetails | undefined;
   private readonly socket: net.Socket;
   private readonly session: ClientSession;
   private readonly opts: ClientOptions;
@@ -125,22 +145,36 @@ export class RtmpClient {
     const u = typeof url === 'string' ? parseRtmpUrl(url) : url;
     const timeoutMs = opts.timeoutMs ?? 10_000;
     const where = `${u.host.includes(':') ? `[${u.host}]` : u.host}:${u.port}`;
-    if (u.protocol !== 'rtmp') throw new ConnectionError(`${u.protocol}:// is not supported yet; use rtmp://`);
     const onPhase = opts.onPhase;
     const onLookup = onPhase ? (address: string, family: number): void => onPhase({ phase: 'resolved', address, family }) : undefined;
-    const socket = await openSocket({ host: u.host, port: u.port, timeoutMs, signal: opts.signal, onLookup });
+    const open = { host: u.host, port: u.port, timeoutMs, signal: opts.signal, onLookup };
+    let socket = await openSocket(open);
     onPhase?.({ phase: 'tcp', remoteAddress: socket.remoteAddress ?? u.host, remotePort: socket.remotePort ?? u.port });
+    let tls: TlsDetails | undefined;
+    if (u.protocol === 'rtmps') {
+      const secure = await startTls(socket, { ...open, tls: opts.tls ?? {} });
+      socket = secure;
+      tls = tlsDetails(secure);
+      onPhase?.({ phase: 'tls', tls });
+    }
     let hs;
     try {
-      hs = await runHandshake(socket, timeoutMs, where, opts.signal);
+      hs = await runHandshake(socket, timeoutMs, where, opts.signal, {
+        mode: opts.handshake ?? 'digest',
+        scheme: opts.digestScheme ?? 0,
+        onWarning: opts.onWarning,
+      });
     } catch (e) {
       socket.destroy();
       throw e;
     }
     const session = new ClientSession({ chunkSize: opts.chunkSize ?? 4096, limits: opts.limits, onMessage: opts.onMessage });
-    onPhase?.({ phase: 'handshake' });
+    onPhase?.({ phase: 'handshake', handshake: hs.info });
+    debug('handshake: %o', hs.info);
     session.addHandshakeBytes(hs.bytesRead);
     const client = new RtmpClient(u, socket, session, opts);
+    client.handshake = hs.info;
+    client.tls = tls;
     client.attach(hs.rest);
     // The signal cancels connecting; once connected, callers decide how to
     // stop (play ends its iterator, publish unpublishes) so files and

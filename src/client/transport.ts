@@ -1,10 +1,13 @@
 /**
- * Opening the TCP connection and running the handshake, each step under its
- * own timeout, with socket errors turned into one-line ConnectionErrors.
+ * Opening the TCP connection (and TLS for rtmps://) and running the
+ * handshake, each step under its own timeout, with socket errors turned
+ * into one-line ConnectionErrors and TLS failures into TlsErrors.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { AbortedError, ConnectionError, HandshakeError, TimeoutError } from '../errors.js';
-import { ClientHandshake } from '../rtmp/handshake.js';
+import { ClientHandshake, type ClientHandshakeOptions, type HandshakeInfo } from '../rtmp/handshake.js';
+import { describeTlsError, tlsConnectOptions, type TlsOptions } from './tls.js';
 
 /** Explains a socket error code in plain words, naming the address. */
 export function describeSocketError(err: NodeJS.ErrnoException, where: string): string {
@@ -35,6 +38,48 @@ export interface OpenOptions {
   signal?: AbortSignal | undefined;
   /** Called when the host name has been resolved (not for IP literals). */
   onLookup?: ((address: string, family: number) => void) | undefined;
+}
+
+/**
+ * Starts TLS on a connected TCP socket (rtmps://) and resolves once the
+ * server's certificate has been verified (unless `insecure`).
+ */
+export function startTls(socket: net.Socket, opts: OpenOptions & { tls: TlsOptions }): Promise<tls.TLSSocket> {
+  const hostPart = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const url = `rtmps://${hostPart}:${opts.port}`;
+  return new Promise((resolve, reject) => {
+    if (opts.signal?.aborted) {
+      socket.destroy();
+      return reject(new AbortedError());
+    }
+    const secure = tls.connect({ ...tlsConnectOptions(opts.host, opts.tls), socket });
+    secure.setNoDelay(true);
+    const timer = setTimeout(() => finish(new TimeoutError(`the TLS handshake with ${url}`, opts.timeoutMs)), opts.timeoutMs);
+    const onAbort = (): void => finish(new AbortedError());
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const onError = (err: NodeJS.ErrnoException): void => finish(describeTlsError(err, url, opts.host));
+    const onClose = (): void => finish(describeTlsError(Object.assign(new Error('closed'), { code: 'ECONNRESET' }), url, opts.host));
+    secure.once('error', onError);
+    secure.once('close', onClose);
+    secure.once('secureConnect', () => {
+      if (opts.tls.insecure === true || secure.authorized) return finish();
+      const code = String(secure.authorizationError ?? 'UNVERIFIED');
+      finish(describeTlsError(Object.assign(new Error(code), { code, cert: secure.getPeerCertificate() }), url, opts.host));
+    });
+    function finish(err?: Error): void {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      secure.off('error', onError);
+      secure.off('close', onClose);
+      if (err) {
+        secure.destroy();
+        socket.destroy();
+        reject(err);
+      } else {
+        resolve(secure);
+      }
+    }
+  });
 }
 
 /** Connects a TCP socket with no-delay set (we write whole chunked messages at once). */
@@ -80,9 +125,10 @@ export function runHandshake(
   timeoutMs: number,
   where: string,
   signal?: AbortSignal,
-): Promise<{ rest: Buffer; bytesRead: number }> {
+  opts: ClientHandshakeOptions & { onWarning?: ((text: string) => void) | undefined } = {},
+): Promise<{ rest: Buffer; bytesRead: number; info: HandshakeInfo }> {
   return new Promise((resolve, reject) => {
-    const hs = new ClientHandshake();
+    const hs = new ClientHandshake(opts);
     let bytesRead = 0;
     const timer = setTimeout(() => finish(new TimeoutError(`the RTMP handshake with ${where}`, timeoutMs)), timeoutMs);
     const onAbort = (): void => finish(new AbortedError());
@@ -90,6 +136,7 @@ export function runHandshake(
     const onData = (data: Buffer): void => {
       try {
         const r = hs.push(data);
+        for (const w of r.warnings ?? []) opts.onWarning?.(`${where}: ${w}`);
         if (r.send) socket.write(r.send);
         if (r.done) {
           const rest = r.rest ?? Buffer.alloc(0);
@@ -120,7 +167,7 @@ export function runHandshake(
       } else {
         // Hold further input until the session's reader is attached.
         socket.pause();
-        resolve({ rest: rest ?? Buffer.alloc(0), bytesRead });
+        resolve({ rest: rest ?? Buffer.alloc(0), bytesRead, info: hs.info });
       }
     }
   });

@@ -50,8 +50,14 @@ export async function probeNetwork(opts: NetworkProbeOptions): Promise<ProbeOutc
     } else if (p.phase === 'tcp') {
       log.server.address = `${p.remoteAddress.includes(':') ? `[${p.remoteAddress}]` : p.remoteAddress}:${p.remotePort}`;
       clock.done();
-      clock.begin('handshake', 'RTMP handshake');
+      clock.begin('handshake', url.protocol === 'rtmps' ? 'TLS and RTMP handshake' : 'RTMP handshake');
+    } else if (p.phase === 'tls') {
+      // Timed within the handshake step.
+      const t = p.tls;
+      log.server.tls = { protocol: t.protocol, cipher: t.cipher, subject: t.subject ?? null, issuer: t.issuer ?? null, validTo: t.validTo ?? null };
     } else {
+      const h = p.handshake;
+      log.server.handshake = { mode: h.mode, serverVersion: h.serverVersion, serverDigest: h.serverDigest ?? null, s2Signed: h.s2Signed ?? null };
       clock.done();
       clock.begin('connect', `connect to app '${url.app}'`);
     }

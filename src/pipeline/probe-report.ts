@@ -63,6 +63,10 @@ export interface ProbeServer {
   events: ProbeServerEvent[];
   /** Events not listed because of the cap on `events`. */
   eventsDropped: number;
+  /** The RTMP handshake: plain or digest, S1's version, and for digest whether S1's digest and S2's signature verified. */
+  handshake: { mode: 'simple' | 'digest'; serverVersion: string; serverDigest: 0 | 1 | null; s2Signed: boolean | null } | null;
+  /** rtmps:// only: the TLS protocol and cipher, and the server certificate's subject, issuer and expiry (ISO 8601). */
+  tls: { protocol: string | null; cipher: string; subject: string | null; issuer: string | null; validTo: string | null } | null;
 }
 
 /** H.264 details from the AVCDecoderConfigurationRecord and its SPS. */

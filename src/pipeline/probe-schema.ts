@@ -55,6 +55,8 @@ export const PROBE_REPORT_SHAPE: Shape = obj({
       chunkSize: n('integer'),
       events: { array: obj({ atMs: 'number', type: { oneOf: ['status', 'command', 'userControl'] }, streamId: n('integer'), name: 'string', detail: 'json' }) },
       eventsDropped: 'integer',
+      handshake: n(obj({ mode: { oneOf: ['simple', 'digest'] }, serverVersion: 'string', serverDigest: n('integer'), s2Signed: n('boolean') })),
+      tls: n(obj({ protocol: n('string'), cipher: 'string', subject: n('string'), issuer: n('string'), validTo: n('string') })),
     }),
   ),
   metadata: 'json',

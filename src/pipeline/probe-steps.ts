@@ -85,7 +85,7 @@ const LIMIT_TYPES = ['hard', 'soft', 'dynamic'];
 
 /** Collects the server part of the report from client events. */
 export class ServerLog {
-  readonly server: ProbeServer = { address: null, connect: null, windowAckSize: null, peerBandwidth: null, chunkSize: null, events: [], eventsDropped: 0 };
+  readonly server: ProbeServer = { address: null, connect: null, windowAckSize: null, peerBandwidth: null, chunkSize: null, events: [], eventsDropped: 0, handshake: null, tls: null };
 
   private add(event: ProbeServer['events'][number]): void {
     if (this.server.events.length < MAX_SERVER_EVENTS) this.server.events.push(event);

@@ -10,6 +10,7 @@ import net from 'node:net';
 import { ConnectionError, IoError, UsageError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import type { RtmpMessage } from '../rtmp/message.js';
+import type { ServerHandshakeInfo } from '../rtmp/server-handshake.js';
 import { ServerConnection } from './server-connection.js';
 import { StreamRegistry } from './stream-registry.js';
 
@@ -47,6 +48,8 @@ export interface RtmpServerOptions {
 export interface ConnectionInfo {
   id: number;
   remote: string;
+  /** The client's handshake (set once it is complete): its version, and the digest scheme if it used one. */
+  handshake?: ServerHandshakeInfo;
 }
 
 /** What happens on the server, for logs. Stream names are stream keys: redact them when printing. */

@@ -127,6 +127,7 @@ export class ServerConnection implements Endpoint {
         if (step.send) this.write([step.send]);
         if (!step.done) return;
         this.session.addHandshakeBytes(this.handshake.bytesRead);
+        this.info.handshake = this.handshake.info;
         input = step.rest ?? Buffer.alloc(0);
         if (input.length === 0) return;
       }

@@ -227,8 +227,9 @@ type AnyHandshake = ClientHandshake | ServerHandshake;
  * once 1537 bytes are in, `done` once 3073 are, and every later byte comes
  * back as `rest`, in order. Never more than one handshake block is buffered.
  */
-function handshakeProperty(side: 'client' | 'server', data: Buffer, cuts: number[]): void {
-  const hs: AnyHandshake = side === 'client' ? new ClientHandshake({ random: (n) => Buffer.alloc(n, 0x5a) }) : new ServerHandshake({ random: (n) => Buffer.alloc(n, 0x5a) });
+function handshakeProperty(side: 'client' | 'server', data: Buffer, cuts: number[], mode: 'simple' | 'digest' = 'simple'): void {
+  // Digest mode: hostile S1s carry no valid digest, so C2 still echoes S1.
+  const hs: AnyHandshake = side === 'client' ? new ClientHandshake({ random: (n) => Buffer.alloc(n, 0x5a), mode }) : new ServerHandshake({ random: (n) => Buffer.alloc(n, 0x5a) });
   if (hs instanceof ClientHandshake) hs.start();
   const sent: Buffer[] = [];
   const rest: Buffer[] = [];
@@ -338,6 +339,7 @@ export const rtmpProperties: NamedProperty[] = [
     else check(m.ok && m.value.length === streams, `${streams} chunk streams were refused`);
   }),
   prop('handshake.client', 300, [handshakeInput, splits], (data, cuts) => handshakeProperty('client', data, cuts)),
+  prop('handshake.client-digest', 300, [handshakeInput, splits], (data, cuts) => handshakeProperty('client', data, cuts, 'digest')),
   prop('handshake.server', 300, [handshakeInput, splits], (data, cuts) => handshakeProperty('server', data, cuts)),
   prop('handshake.client-server', 100, [splits, splits, bytes(32)], (cutsA, cutsB, extra) => {
     const client = new ClientHandshake();
@@ -357,6 +359,22 @@ export const rtmpProperties: NamedProperty[] = [
     check(client.done && server.done, 'handshake did not complete');
     check(Buffer.concat(rest).equals(extra), 'client rest differs from the bytes after S2');
     check(s012.subarray(1 + HANDSHAKE_SIZE).equals(c0c1.subarray(1)), 'S2 does not echo C1');
+  }),
+  prop('handshake.digest-client-server', 100, [fc.constantFrom(0 as const, 1 as const), bytes(HANDSHAKE_SIZE, HANDSHAKE_SIZE), splits], (scheme, random, cuts) => {
+    // Any C1 randomness, any scheme: both sides find and verify each other's digests.
+    const client = new ClientHandshake({ mode: 'digest', scheme, random: (n) => Buffer.concat([random, random]).subarray(0, n) });
+    const server = new ServerHandshake();
+    const s012 = server.push(client.start()).send;
+    check(s012 !== undefined, 'server did not answer C0+C1');
+    let c2: Buffer | undefined;
+    for (const p of pieces(s012, cuts)) {
+      const r = client.push(p);
+      check(r.warnings === undefined, `client warned: ${r.warnings?.join('; ')}`);
+      c2 ??= r.send;
+    }
+    check(c2 !== undefined && server.push(c2).done, 'server did not take C2');
+    check(server.info.clientDigest === scheme && server.info.c2Signed === true, `server info ${JSON.stringify(server.info)}`);
+    check(client.done && client.info.serverDigest === scheme && client.info.s2Signed === true, `client info ${JSON.stringify(client.info)}`);
   }),
   prop('control.parse-random', 500, [fc.oneof(fc.integer({ min: 0, max: 8 }), fc.nat({ max: 255 })), bytes(14)], (typeId, payload) => {
     const r = guarded('parseControl', () => parseControl({ csid: 2, typeId, timestamp: 0, streamId: 0, payload }));

@@ -27,6 +27,8 @@ function fullReport(): ProbeReport {
     chunkSize: 4096,
     events: [{ atMs: 4.5, type: 'userControl', streamId: 1, name: 'StreamBegin', detail: {} }, { atMs: 4.6, type: 'command', streamId: 0, name: 'onBWDone', detail: [null, 8192] }],
     eventsDropped: 0,
+    handshake: { mode: 'digest', serverVersion: '13.14.10.13', serverDigest: 0, s2Signed: true },
+    tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', subject: 'CN=good', issuer: 'CN=rtmp-toolkit test CA', validTo: '2026-11-23T08:00:00.000Z' },
   };
   const a = new ProbeAnalyzer();
   for (const p of synthStream({ seconds: 3, meta: { width: 1920, framerate: 25, nested: { a: [1, 'x'] } } })) a.push(p);
