@@ -30,6 +30,7 @@ import { IoError, isRtmpError } from '../errors.js';
 import type { MediaPacket } from '../media/packet.js';
 import { TrackPlanner, type AudioTrackConfig, type ContainerSample, type PlanStep, type VideoTrackConfig } from './container-tracks.js';
 import { describeIoError } from './flv-file-source.js';
+import { Fmp4DecodeShift } from './fmp4-decode-shift.js';
 import { CONTAINER_CAPABILITIES, type ContainerSinkOptions, type MediaSink } from './media-sink.js';
 
 /** What close() reports. */
@@ -174,22 +175,34 @@ export class ContainerSink implements MediaSink {
     if (s.dtsMs > this.lastDts) this.lastDts = s.dtsMs;
   }
 
-  /** mediabunny's chunks, written where it says, in order. */
+  /** mediabunny's chunks, written where it says, in order (through the decode-time fix for fragmented MP4). */
   private positionalWriter(): WritableStream<StreamTargetChunk> {
+    const shift = this.fragmentedIsobmff() ? new Fmp4DecodeShift() : undefined;
     return new WritableStream<StreamTargetChunk>({
       write: async (chunk) => {
-        try {
-          let done = 0;
-          while (done < chunk.data.byteLength) {
-            const { bytesWritten } = await this.handle.write(chunk.data, done, chunk.data.byteLength - done, chunk.position + done);
-            done += bytesWritten;
-          }
-        } catch (err) {
-          throw describeIoError('write', this.path, err);
-        }
-        this.bytes = Math.max(this.bytes, chunk.position + chunk.data.byteLength);
+        for (const part of shift ? shift.push(chunk.data, chunk.position) : [chunk]) await this.writeAt(part.data, part.position);
+      },
+      close: async () => {
+        for (const part of shift?.flush() ?? []) await this.writeAt(part.data, part.position);
       },
     });
+  }
+
+  private fragmentedIsobmff(): boolean {
+    return (this.opts.format === 'mp4' || this.opts.format === 'mov') && this.opts.layout !== 'faststart';
+  }
+
+  private async writeAt(data: Uint8Array, position: number): Promise<void> {
+    try {
+      let done = 0;
+      while (done < data.byteLength) {
+        const { bytesWritten } = await this.handle.write(data, done, data.byteLength - done, position + done);
+        done += bytesWritten;
+      }
+    } catch (err) {
+      throw describeIoError('write', this.path, err);
+    }
+    this.bytes = Math.max(this.bytes, position + data.byteLength);
   }
 
   /** Our errors pass; the muxer's become one line naming the file. */
