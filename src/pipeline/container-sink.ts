@@ -129,14 +129,15 @@ export class ContainerSink implements MediaSink {
   private async start(video: VideoTrackConfig | undefined, audio: AudioTrackConfig | undefined): Promise<void> {
     const output = new Output({ format: this.muxerFormat(), target: new StreamTarget(this.positionalWriter()) });
     const counts = this.opts.packetCounts;
+    // The decoder configuration up front also lets a track that gets no samples be written.
     if (video) {
       this.videoSource = new EncodedVideoPacketSource('avc');
-      output.addVideoTrack(this.videoSource, counts ? { maximumPacketCount: Math.max(1, counts.video) } : {});
+      output.addVideoTrack(this.videoSource, { decoderConfig: videoDecoderConfig(video), ...(counts ? { maximumPacketCount: Math.max(1, counts.video) } : {}) });
       this.videoMeta = video;
     }
     if (audio) {
       this.audioSource = new EncodedAudioPacketSource('aac');
-      output.addAudioTrack(this.audioSource, counts ? { maximumPacketCount: Math.max(1, counts.audio) } : {});
+      output.addAudioTrack(this.audioSource, { decoderConfig: audioDecoderConfig(audio), ...(counts ? { maximumPacketCount: Math.max(1, counts.audio) } : {}) });
       this.audioMeta = audio;
     }
     this.output = output;
@@ -164,13 +165,8 @@ export class ContainerSink implements MediaSink {
   private async add(s: ContainerSample): Promise<void> {
     const first = this.counts[s.kind] === 0;
     const packet = new EncodedPacket(s.data, s.key ? 'key' : 'delta', s.ptsMs / 1000, s.durationMs / 1000, s.dtsMs);
-    if (s.kind === 'video') {
-      const c = this.videoMeta!;
-      await this.videoSource!.add(packet, first ? { decoderConfig: { codec: c.codecString, codedWidth: c.width, codedHeight: c.height, description: c.description } } : undefined);
-    } else {
-      const c = this.audioMeta!;
-      await this.audioSource!.add(packet, first ? { decoderConfig: { codec: c.codecString, numberOfChannels: c.channels, sampleRate: c.sampleRate, description: c.description } } : undefined);
-    }
+    if (s.kind === 'video') await this.videoSource!.add(packet, first ? { decoderConfig: videoDecoderConfig(this.videoMeta!) } : undefined);
+    else await this.audioSource!.add(packet, first ? { decoderConfig: audioDecoderConfig(this.audioMeta!) } : undefined);
     this.counts[s.kind]++;
     if (s.dtsMs > this.lastDts) this.lastDts = s.dtsMs;
   }
@@ -210,4 +206,13 @@ export class ContainerSink implements MediaSink {
     if (isRtmpError(err)) return err;
     return new IoError(`cannot write '${this.path}': ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
+}
+
+/** WebCodecs-style decoder configurations, as mediabunny takes them. */
+function videoDecoderConfig(c: VideoTrackConfig) {
+  return { codec: c.codecString, codedWidth: c.width, codedHeight: c.height, description: c.description };
+}
+
+function audioDecoderConfig(c: AudioTrackConfig) {
+  return { codec: c.codecString, numberOfChannels: c.channels, sampleRate: c.sampleRate, description: c.description };
 }
