@@ -92,6 +92,8 @@ export interface TrackPlannerOptions {
 
 const DEFAULT_WAIT_MS = 3000;
 const DEFAULT_MAX_HELD = 16 * 1024 * 1024;
+/** Video frames held for one B-frame group at most (a GOP without keyframes must not grow it). */
+const MAX_GROUP_HELD = 600;
 /** AVCPacketType / VideoPacketType 1 (NALUs / CodedFrames) and Enhanced 3 (CodedFramesX, no composition time). */
 const CODED_FRAMES = 1;
 const CODED_FRAMES_X = 3;
@@ -114,10 +116,16 @@ export class TrackPlanner {
   private lastVideoDts: number | undefined;
   private lastVideoStep = 0;
   private audioNext: number | undefined;
+  private minVideoStep = Infinity;
+  /** Video frames held until their B-frame group is whole, and the presentation times of the GOP so far, sorted. */
+  private groupHeld: ContainerSample[] = [];
+  private groupPts: number[] = [];
   private readonly lastDts: Record<TrackKind, number> = { video: -Infinity, audio: -Infinity };
   private readonly warned = new Set<string>();
   /** Video frames dropped while waiting for the first keyframe. */
   droppedBeforeKeyframe = 0;
+  /** Video frames of an incomplete B-frame group at the end, left out by end(). */
+  droppedAtEnd = 0;
 
   constructor(caps: ContainerCapabilities, opts: TrackPlannerOptions = {}) {
     this.caps = caps;
@@ -159,6 +167,8 @@ export class TrackPlanner {
   /** The input ended: starts with what there is (if anything) and releases held samples. */
   end(): PlanStep[] {
     const steps: PlanStep[] = [];
+    this.droppedAtEnd = this.groupHeld.length;
+    this.groupHeld = [];
     if (!this.started) this.maybeStart(steps, true);
     return steps;
   }
@@ -205,9 +215,40 @@ export class TrackPlanner {
       }
       this.sawKeyframe = true;
     }
-    if (this.lastVideoDts !== undefined && dts > this.lastVideoDts) this.lastVideoStep = dts - this.lastVideoDts;
+    if (this.lastVideoDts !== undefined && dts > this.lastVideoDts) {
+      this.lastVideoStep = dts - this.lastVideoDts;
+      this.minVideoStep = Math.min(this.minVideoStep, this.lastVideoStep);
+    }
     this.lastVideoDts = dts;
-    this.emit({ kind: 'video', data, key: info.keyframe, dtsMs: dts, ptsMs: dts + info.compositionTime, durationMs: this.lastVideoStep }, steps);
+    this.holdGroup({ kind: 'video', data, key: info.keyframe, dtsMs: dts, ptsMs: dts + info.compositionTime, durationMs: this.lastVideoStep }, steps);
+  }
+
+  /**
+   * Holds video frames until every frame shown before the latest one is
+   * there: a B-frame group cut off by the end of the input (a stopped
+   * recording) is left out rather than written with holes, which muxers that
+   * derive decode times from presentation times cannot place (a fragmented
+   * MP4 would get composition offsets more negative than the rest, and
+   * ffmpeg would shift all its video by the difference). Frames are spaced
+   * by the smallest decode step; a gap over 1.5 steps is a hole. A keyframe
+   * releases everything held (GOPs are closed), so at most a GOP is held.
+   */
+  private holdGroup(sample: ContainerSample, steps: PlanStep[]): void {
+    if (sample.key || this.groupHeld.length >= MAX_GROUP_HELD) {
+      for (const s of this.groupHeld) this.emit(s, steps);
+      this.groupHeld = [];
+      this.groupPts = [];
+    }
+    this.groupHeld.push(sample);
+    const pts = this.groupPts;
+    let i = pts.length;
+    while (i > 0 && pts[i - 1]! > sample.ptsMs) i--;
+    pts.splice(i, 0, sample.ptsMs);
+    const step = this.minVideoStep;
+    const whole = !Number.isFinite(step) || pts.every((p, k) => k === 0 || p - pts[k - 1]! <= 1.5 * step);
+    if (!whole) return;
+    for (const s of this.groupHeld) this.emit(s, steps);
+    this.groupHeld = [];
   }
 
   private onAudio(packet: MediaPacket, steps: PlanStep[]): void {

@@ -157,3 +157,19 @@ test('audio within the 1 ms rounding of the previous frame end is placed exactly
   times.slice(0, 5).forEach((t, i) => assert.ok(Math.abs(t - i * frame) < 1e-9, `frame ${i}: ${t}`));
   assert.equal(times[5], 200, 'a gap is kept');
 });
+
+test('a B-frame group cut off by the end is left out; a whole one is written', () => {
+  // Decode order I P B b; shown I B b P, 40 ms apart.
+  const group = [video(0, true, 40), video(40, false, 120), video(80, false, 0), video(120, false, 0)];
+  const head = [metadata({ hasVideo: true, hasAudio: false }), avcHeader];
+  const whole = new TrackPlanner(MP4);
+  assert.deepEqual(samples(run(whole, [...head, ...group])).map((s) => s.ptsMs), [40, 160, 80, 120]);
+  assert.equal(whole.droppedAtEnd, 0);
+  const cut = new TrackPlanner(MP4);
+  const steps = run(cut, [...head, ...group.slice(0, 3)]);
+  assert.deepEqual(samples(steps).map((s) => s.ptsMs), [40], 'P and B wait for b, which never comes');
+  assert.equal(cut.droppedAtEnd, 2);
+  // The next keyframe releases what is held, hole or not (a frame the encoder dropped).
+  const gap = new TrackPlanner(MP4);
+  assert.deepEqual(samples(run(gap, [...head, ...group.slice(0, 3), video(160, true, 40)], false)).map((s) => s.ptsMs), [40, 160, 80, 200]);
+});
