@@ -49,7 +49,7 @@ Exit codes:
 export function registerFlv(program: Command, ctx: RunContext): void {
   const flv = program
     .command('flv')
-    .description('check and repair FLV files (e.g. a recording cut short by a crash)')
+    .description('check and repair FLV files (e.g. a recording cut short by a crash), convert them to MP4, MOV or MKV')
     .addHelpText('after', EXIT_HELP);
   flv
     .command('check')

@@ -35,7 +35,7 @@ interface PlayRaw extends CommonRaw, RetryRaw {
 export function registerPlay(program: Command, ctx: RunContext): void {
   const cmd = program
     .command('play')
-    .description('play a stream from an RTMP server and record it to FLV')
+    .description('play a stream from an RTMP server and record it to FLV, MP4, MOV or MKV')
     .argument('<url>', 'rtmp://host[:port]/app[/instance]/stream')
     .requiredOption('-o, --output <file>', 'file to write (.flv, .mp4, .mov, .mkv by extension), or - for FLV on stdout')
     .option('-y, --force', 'overwrite the output file if it exists')
