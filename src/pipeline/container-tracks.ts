@@ -21,6 +21,7 @@
  */
 import { asObject, getBoolean, getNumber } from '../amf/expect.js';
 import { IoError } from '../errors.js';
+import { resolveLimits, type Limits } from '../limits.js';
 import { ON_METADATA, parseScriptData, peekScriptDataName } from '../flv/script-data.js';
 import { parseAudioSpecificConfig } from '../media/aac.js';
 import { parseAudioTagHeader } from '../media/audio-tag.js';
@@ -86,14 +87,11 @@ export interface ContainerCapabilities {
 export interface TrackPlannerOptions {
   /** Hold samples for at most this much media time (ms) after the first held one. Default 3000. */
   waitMs?: number;
-  /** ... or this many payload bytes. Default 16 MiB. */
-  maxHeldBytes?: number;
+  /** maxContainerHoldBytes and maxContainerHoldFrames apply. */
+  limits?: Partial<Limits>;
 }
 
 const DEFAULT_WAIT_MS = 3000;
-const DEFAULT_MAX_HELD = 16 * 1024 * 1024;
-/** Video frames held for one B-frame group at most (a GOP without keyframes must not grow it). */
-const MAX_GROUP_HELD = 600;
 /** AVCPacketType / VideoPacketType 1 (NALUs / CodedFrames) and Enhanced 3 (CodedFramesX, no composition time). */
 const CODED_FRAMES = 1;
 const CODED_FRAMES_X = 3;
@@ -103,6 +101,7 @@ export class TrackPlanner {
   private readonly caps: ContainerCapabilities;
   private readonly waitMs: number;
   private readonly maxHeld: number;
+  private readonly maxGroupHeld: number;
   private readonly unwrap = new TimestampUnwrapper();
   /** Tracks onMetaData announced; undefined until it says (then both are waited for). */
   private expected: { video: boolean; audio: boolean } | undefined;
@@ -130,7 +129,9 @@ export class TrackPlanner {
   constructor(caps: ContainerCapabilities, opts: TrackPlannerOptions = {}) {
     this.caps = caps;
     this.waitMs = opts.waitMs ?? DEFAULT_WAIT_MS;
-    this.maxHeld = opts.maxHeldBytes ?? DEFAULT_MAX_HELD;
+    const limits = resolveLimits(opts.limits);
+    this.maxHeld = limits.maxContainerHoldBytes;
+    this.maxGroupHeld = limits.maxContainerHoldFrames;
   }
 
   /** True once the tracks are fixed. */
@@ -234,7 +235,7 @@ export class TrackPlanner {
    * releases everything held (GOPs are closed), so at most a GOP is held.
    */
   private holdGroup(sample: ContainerSample, steps: PlanStep[]): void {
-    if (sample.key || this.groupHeld.length >= MAX_GROUP_HELD) {
+    if (sample.key || this.groupHeld.length >= this.maxGroupHeld) {
       for (const s of this.groupHeld) this.emit(s, steps);
       this.groupHeld = [];
       this.groupPts = [];

@@ -110,7 +110,7 @@ test('a track onMetaData announced but that never comes: a warning, and the outp
 
 test('held bytes bound the wait too', () => {
   const big = (ts: number): MediaPacket => ({ type: PacketType.Audio, timestamp: ts, payload: Buffer.concat([Buffer.from([0xaf, 1]), Buffer.alloc(600)]) });
-  const steps = run(new TrackPlanner(MP4, { maxHeldBytes: 1000 }), [aacHeader, big(0), big(1)], false);
+  const steps = run(new TrackPlanner(MP4, { limits: { maxContainerHoldBytes: 1000 } }), [aacHeader, big(0), big(1)], false);
   assert.deepEqual(starts(steps), [{ video: false, audio: true }]);
 });
 
