@@ -10,6 +10,7 @@
  * the sample tables.
  */
 import { unlink } from 'node:fs/promises';
+import { IoError } from '../errors.js';
 import { PacketType, type MediaPacket } from '../media/packet.js';
 import { ContainerSink, type ContainerSinkSummary } from './container-sink.js';
 import { FlvFileSink } from './flv-file-sink.js';
@@ -94,7 +95,13 @@ export class FastStartSink implements MediaSink {
   private async finish(): Promise<ContainerSinkSummary> {
     const temp = this.flv.path;
     await this.flv.close();
-    const summary = await convertFlv(temp, this.output, { ...this.opts, layout: 'faststart' });
+    let summary: ContainerSinkSummary;
+    try {
+      summary = await convertFlv(temp, this.output, { ...this.opts, layout: 'faststart' });
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new IoError(`${why}; the recording is kept in '${temp}'`, { cause: err });
+    }
     await unlink(temp).catch(() => undefined);
     return summary;
   }
