@@ -198,6 +198,7 @@ export class TrackPlanner {
     if (!info || info.command !== undefined) return;
     const name = videoCodecName(info);
     if (!this.caps.video.includes(name.id)) throw this.unsupported(`${name.name} video`);
+    if (info.multitrackType !== undefined) throw this.unsupported('Enhanced RTMP multitrack video');
     if (info.sequenceHeader) {
       const description = packet.payload.subarray(info.headerSize);
       const avc = parseAvcDecoderConfig(description);
@@ -257,6 +258,7 @@ export class TrackPlanner {
     if (!info) return;
     const name = audioCodecName(info);
     if (!this.caps.audio.includes(name.id)) throw this.unsupported(`${name.name} audio`);
+    if (info.multitrackType !== undefined) throw this.unsupported('Enhanced RTMP multitrack audio');
     if (info.sequenceHeader) {
       const description = packet.payload.subarray(info.headerSize);
       const asc = parseAudioSpecificConfig(description);
@@ -349,7 +351,7 @@ export class TrackPlanner {
     const held = this.held;
     this.held = [];
     this.heldBytes = 0;
-    this.base = Math.min(...held.map((s) => s.dtsMs));
+    this.base = held.reduce((min, s) => Math.min(min, s.dtsMs), Infinity);
     for (const s of held) if (this.started[s.kind]) this.release(s, steps);
   }
 

@@ -9,7 +9,10 @@
  * of a fragmented file without an edit list, so ffmpeg-based players show
  * the video late by the B-frame delay. Moving the decode timeline back by
  * that delay S (tfdt - S, each offset + S) keeps every pts and makes every
- * offset >= 0, which every reader agrees on.
+ * offset >= 0, which every reader agrees on. S is the first video fragment's
+ * (the encoder's reorder depth) and holds for the rest, as decode times must
+ * run on; container-tracks.ts leaves out a B-frame group cut short at the
+ * end, the one place a fragment would need more.
  *
  * The muxer writes a fragmented file front to back, so the stream is walked
  * box by box: `moov` (to learn the video track's id) and each `moof` are
@@ -45,8 +48,6 @@ export class Fmp4DecodeShift {
   private videoTrackId: number | undefined;
   /** The shift, in the video track's timescale units, fixed by the first video fragment. */
   private shift: number | undefined;
-  /** Video fragments whose offsets stayed negative after the shift. */
-  unfixedFragments = 0;
 
   /** Takes one write of the muxer; returns what to write now. */
   push(data: Uint8Array, position: number): PositionedBytes[] {
@@ -140,7 +141,6 @@ export class Fmp4DecodeShift {
     this.shift ??= Math.min(-min, base);
     const shift = this.shift;
     if (shift === 0 || shift > base) return;
-    if (-min > shift) this.unfixedFragments++;
     if (v1) view.setBigUint64(at, BigInt(base - shift));
     else view.setUint32(at, base - shift);
     for (const run of runs) for (const o of run) view.setInt32(o.at, o.value + shift);
