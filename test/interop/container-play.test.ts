@@ -95,7 +95,7 @@ async function assertStreams(file: string, whole: { video: number; audio: number
   assert.ok(Math.abs(duration - whole.seconds) < 0.1, `${file}: duration ${duration} s, source ${whole.seconds} s`);
 }
 
-test('flv convert: MP4, MKV and MOV decode to the source frames', async (t) => {
+test('flv convert: MP4, MKV and MOV decode to the source frames, audio-only and video-only too', async (t) => {
   if (!havePeers(t, ['ffmpeg', 'ffprobe'])) return;
   const dir = await tempDir('convert');
   const want = await decodedFrames(sampleFlv);
@@ -106,6 +106,19 @@ test('flv convert: MP4, MKV and MOV decode to the source frames', async (t) => {
     assert.equal(r.code, 0, r.stderr);
     await assertStreams(out, source);
     assert.deepEqual(compareFrames(want, await decodedFrames(out), { mode: 'exact' }), [], `${ext}: decoded frames`);
+  }
+  // An audio-only and a video-only FLV (ffmpeg's onMetaData then lacks the other codec id)
+  // give files with that one track, without waiting for the other.
+  for (const [only, drop] of [['audio', '-vn'], ['video', '-an']] as const) {
+    const flv = path.join(dir, `${only}.flv`);
+    await runOk(findBinary('ffmpeg') ?? 'ffmpeg', ['-v', 'error', '-i', sampleFlv, drop, '-c', 'copy', '-f', 'flv', flv], { timeoutMs: 20_000 });
+    const out = path.join(dir, `${only}.mp4`);
+    const r = await rtmpCli(['flv', 'convert', flv, out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr.includes('warning'), false, r.stderr);
+    const p = await probe(out);
+    assert.deepEqual(p.streams.map((s) => s.codec_type), [only]);
+    assert.deepEqual(compareFrames(await decodedFrames(flv), await decodedFrames(out), { mode: 'exact' }), [], `${only}.mp4`);
   }
   // MP4 and MOV are finalized moov-first, not fragmented.
   for (const ext of ['mp4', 'mov']) {
