@@ -26,7 +26,7 @@ import { ON_METADATA, parseScriptData, peekScriptDataName } from '../flv/script-
 import { parseAudioSpecificConfig } from '../media/aac.js';
 import { parseAudioTagHeader } from '../media/audio-tag.js';
 import { parseAvcDecoderConfig } from '../media/avc.js';
-import { audioCodecName, videoCodecName } from '../media/codec-names.js';
+import { audioCodecName, videoCodecName, type CodecName } from '../media/codec-names.js';
 import { PacketType, type MediaPacket } from '../media/packet.js';
 import { TimestampUnwrapper } from '../media/timestamp.js';
 import { parseVideoTagHeader } from '../media/video-tag.js';
@@ -196,9 +196,7 @@ export class TrackPlanner {
   private onVideo(packet: MediaPacket, steps: PlanStep[]): void {
     const info = parseVideoTagHeader(packet.payload);
     if (!info || info.command !== undefined) return;
-    const name = videoCodecName(info);
-    if (!this.caps.video.includes(name.id)) throw this.unsupported(`${name.name} video`);
-    if (info.multitrackType !== undefined) throw this.unsupported('Enhanced RTMP multitrack video');
+    this.checkCodec('video', videoCodecName(info), info.multitrackType !== undefined);
     if (info.sequenceHeader) {
       const description = packet.payload.subarray(info.headerSize);
       const avc = parseAvcDecoderConfig(description);
@@ -256,9 +254,7 @@ export class TrackPlanner {
   private onAudio(packet: MediaPacket, steps: PlanStep[]): void {
     const info = parseAudioTagHeader(packet.payload);
     if (!info) return;
-    const name = audioCodecName(info);
-    if (!this.caps.audio.includes(name.id)) throw this.unsupported(`${name.name} audio`);
-    if (info.multitrackType !== undefined) throw this.unsupported('Enhanced RTMP multitrack audio');
+    this.checkCodec('audio', audioCodecName(info), info.multitrackType !== undefined);
     if (info.sequenceHeader) {
       const description = packet.payload.subarray(info.headerSize);
       const asc = parseAudioSpecificConfig(description);
@@ -355,8 +351,10 @@ export class TrackPlanner {
     for (const s of held) if (this.started[s.kind]) this.release(s, steps);
   }
 
-  private unsupported(what: string): IoError {
-    return new IoError(`cannot write ${what} into ${this.caps.name}: ${this.caps.refusal}`);
+  /** Throws IoError naming codec and container when the container cannot take this track. */
+  private checkCodec(kind: TrackKind, codec: CodecName, multitrack: boolean): void {
+    const what = !this.caps[kind].includes(codec.id) ? `${codec.name} ${kind}` : multitrack ? `Enhanced RTMP multitrack ${kind}` : undefined;
+    if (what !== undefined) throw new IoError(`cannot write ${what} into ${this.caps.name}: ${this.caps.refusal}`);
   }
 
   private warnOnce(steps: PlanStep[], key: string, message: string): void {
