@@ -29,6 +29,10 @@ export interface Limits {
   maxGopCacheBytes: number;
   /** rtmp serve: bytes queued on a slow player's socket before its media is dropped until the next keyframe. */
   maxPlayerQueueBytes: number;
+  /** MP4/MOV/MKV output: payload bytes held while waiting for every announced track's sequence header (at most 3 s of media). */
+  maxContainerHoldBytes: number;
+  /** MP4/MOV/MKV output: video frames held until their B-frame group is whole (a keyframe releases them sooner). */
+  maxContainerHoldFrames: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -43,6 +47,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxServerConnections: 256,
   maxGopCacheBytes: 32 * 1024 * 1024,
   maxPlayerQueueBytes: 4 * 1024 * 1024,
+  maxContainerHoldBytes: 16 * 1024 * 1024,
+  maxContainerHoldFrames: 600,
 });
 
 /** Fill unspecified limits with the defaults. */

@@ -2,10 +2,14 @@
  * `rtmp flv check <file>` and `rtmp flv fix <file>`: is this recording whole,
  * and make it whole again after a crash or SIGKILL. The work is in
  * pipeline/flv-check.ts; this file renders the verdict and picks exit codes.
+ * `rtmp flv convert <in.flv> <out>` remuxes into MP4/MOV/MKV
+ * (pipeline/flv-convert.ts).
  */
 import type { Command } from 'commander';
 import type { FlvCheckResult, FlvCheckProblem } from '../flv/check.js';
+import { IoError, UsageError } from '../errors.js';
 import { checkFlvFile, fixFlvFile } from '../pipeline/flv-check.js';
+import { checkSinkOptions, formatOfPath, parseFormatOption } from '../pipeline/media-sink.js';
 import { ExitCode } from './exit-codes.js';
 import { formatBytes, formatMs, type Reporter } from './ui.js';
 import type { RunContext } from './main.js';
@@ -19,6 +23,14 @@ interface CheckRaw {
 interface FixRaw {
   output?: string;
   force?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+interface ConvertRaw {
+  force?: boolean;
+  format?: string;
+  fragmented?: boolean;
   quiet?: boolean;
   verbose?: boolean;
 }
@@ -37,7 +49,7 @@ Exit codes:
 export function registerFlv(program: Command, ctx: RunContext): void {
   const flv = program
     .command('flv')
-    .description('check and repair FLV files (e.g. a recording cut short by a crash)')
+    .description('check and repair FLV files (e.g. a recording cut short by a crash), convert them to MP4, MOV or MKV')
     .addHelpText('after', EXIT_HELP);
   flv
     .command('check')
@@ -60,6 +72,56 @@ export function registerFlv(program: Command, ctx: RunContext): void {
     .option('-q, --quiet', 'print nothing but the error line')
     .addHelpText('after', EXIT_HELP)
     .action((file: string, raw: FixRaw) => ctx.run(raw, (rep) => fixCommand(file, raw, rep)));
+  flv
+    .command('convert')
+    .description('remux an FLV file into MP4, MOV or Matroska (H.264/AAC, no re-encoding); MP4/MOV are finalized with the moov first')
+    .argument('<input>', 'FLV file, or - for stdin')
+    .argument('<output>', 'file to write: .mp4, .m4v, .mov, .mkv (or .webm, which cannot hold H.264/AAC)')
+    .option('--format <name>', 'output format whatever the extension: mp4, mov, mkv, webm')
+    .option('--fragmented', 'MP4/MOV: write a fragmented MP4 in one pass instead of reading the input twice for a moov-first file')
+    .option('-y, --force', 'overwrite the output file if it exists')
+    .option('-v, --verbose', 'stack traces on errors')
+    .option('-q, --quiet', 'print nothing but the error line')
+    .addHelpText('after', CONVERT_HELP)
+    .action((input: string, output: string, raw: ConvertRaw) => ctx.run(raw, (rep) => convertCommand(input, output, raw, rep, ctx)));
+}
+
+const CONVERT_HELP = `
+A moov-first MP4/MOV needs its sample tables before the media: the input is
+read twice (a first pass counts the packets) so memory stays small; stdin
+cannot be read twice, so it needs --fragmented. Matroska is written in one pass.
+
+Exit codes:
+  0   converted
+  2   bad options (unknown --format, FLV as output format, stdin without
+      --fragmented, WebM: it cannot hold the H.264/AAC that FLV carries)
+  3   the input is unreadable or not FLV, the output exists without --force,
+      a codec the container cannot hold (e.g. MP3 or HEVC; the error names
+      codec and container), or no audio or video in the input
+`;
+
+async function convertCommand(input: string, output: string, raw: ConvertRaw, reporter: Reporter, ctx: RunContext): Promise<number> {
+  const format = raw.format !== undefined ? parseFormatOption(raw.format) : formatOfPath(output);
+  if (format === 'flv') throw new UsageError(`cannot tell the container from '${output}'; name it .mp4, .mov, .mkv or .webm, or pass --format`);
+  checkSinkOptions(output, { format });
+  const fragmented = raw.fragmented ?? false;
+  if (fragmented && format !== 'mp4' && format !== 'mov') throw new UsageError(`--fragmented is for MP4 and MOV output, not ${format.toUpperCase()}`);
+  const isobmff = format === 'mp4' || format === 'mov';
+  if (input === '-' && isobmff && !fragmented) throw new UsageError('a moov-first MP4 reads its input twice; stdin needs --fragmented');
+  const { convertFlv } = await import('../pipeline/flv-convert.js');
+  const summary = await convertFlv(input, output, {
+    format,
+    force: raw.force ?? false,
+    layout: fragmented ? 'fragmented' : 'faststart',
+    signal: ctx.signal,
+    onWarning: (m) => reporter.warn(m),
+    onInputWarning: (m, offset) => reporter.warn(`${input}: ${m} (byte offset ${offset})`),
+  });
+  if (!summary.written) throw new IoError(`${input === '-' ? 'stdin' : input} holds no audio or video to convert; ${output} was not written`);
+  reporter.success(
+    `wrote ${output}: ${format.toUpperCase()}, ${formatMs(summary.durationMs)}, ${summary.video} video and ${summary.audio} audio samples, ${formatBytes(summary.bytes)}`,
+  );
+  return ExitCode.Ok;
 }
 
 async function checkCommand(file: string, raw: CheckRaw, reporter: Reporter): Promise<number> {

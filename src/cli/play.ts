@@ -1,5 +1,6 @@
 /**
- * `rtmp play <url> -o <file.flv|->`: records a stream to FLV.
+ * `rtmp play <url> -o <file|->`: records a stream to FLV, or to MP4/MOV/MKV
+ * by the file's extension or --format.
  */
 import { access } from 'node:fs/promises';
 import type { Command } from 'commander';
@@ -11,7 +12,7 @@ import { PacketType, isVideoKeyframe, isVideoSequenceHeader } from '../media/pac
 import { ts32 } from '../media/timestamp.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay, Rebaser } from '../pipeline/continuity.js';
-import { FlvFileSink } from '../pipeline/flv-file-sink.js';
+import { checkSinkOptions, formatOfPath, openMediaSink, parseFormatOption, type MediaSink, type MediaSinkOptions } from '../pipeline/media-sink.js';
 import { addCommonOptions, addRetryOptions, parseDuration, parseIntOption, parseRetryOptions, setupCommon, type CommonRaw, type RetryRaw } from './options.js';
 import { formatBitrate, formatBytes, formatMs, type ProgressHandle, type Reporter } from './ui.js';
 import type { RunContext } from './main.js';
@@ -28,15 +29,19 @@ interface PlayRaw extends CommonRaw, RetryRaw {
   idleTimeout: string;
   live?: boolean;
   json?: boolean;
+  format?: string;
+  faststart?: boolean;
 }
 
 export function registerPlay(program: Command, ctx: RunContext): void {
   const cmd = program
     .command('play')
-    .description('play a stream from an RTMP server and record it to FLV')
+    .description('play a stream from an RTMP server and record it to FLV, MP4, MOV or MKV')
     .argument('<url>', 'rtmp://host[:port]/app[/instance]/stream')
-    .requiredOption('-o, --output <file>', 'FLV file to write, or - for stdout')
+    .requiredOption('-o, --output <file>', 'file to write (.flv, .mp4, .mov, .mkv by extension), or - for FLV on stdout')
     .option('-y, --force', 'overwrite the output file if it exists')
+    .option('--format <name>', 'output format whatever the extension: flv, mp4, mov, mkv, webm')
+    .option('--faststart', 'MP4/MOV: record to <file>.rec.flv, then write a moov-first MP4 at the end (default: fragmented MP4)')
     .option('--duration <duration>', 'stop after this much media time, e.g. 30s or 5m')
     .option('--buffer <ms>', 'buffer length sent with Set Buffer Length after play, in ms', '3000')
     .option('--start <seconds>', 'play start: -2 live or recorded, -1 live only, >= 0 seconds into a recording', '-2')
@@ -56,13 +61,20 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
   const start = raw.live ? -1 : Number(raw.start);
   if (!Number.isFinite(start) || start < -2) throw new UsageError(`--start must be -2, -1 or a number of seconds, not '${raw.start}'`);
   if (raw.json && output === '-') throw new UsageError('--json writes events to stdout, so it needs -o <file> rather than -o -');
+  const sinkOpts: MediaSinkOptions = {
+    format: raw.format !== undefined ? parseFormatOption(raw.format) : formatOfPath(output),
+    force: raw.force ?? false,
+    fastStart: raw.faststart ?? false,
+    onWarning: (m) => reporter.warn(m),
+  };
+  checkSinkOptions(output, sinkOpts);
   if (output !== '-' && !raw.force) {
     const exists = await access(output).then(() => true, () => false);
     if (exists) throw new IoError(`'${output}' exists; use --force to overwrite`);
   }
 
   const retry = raw.reconnect ? parseRetryOptions(raw) : undefined;
-  let sink: FlvFileSink | undefined;
+  let sink: MediaSink | undefined;
   let end: PlayEnd | undefined;
   let media = 0;
   let bytes = 0;
@@ -93,7 +105,7 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
       await stream.play(url.stream, { start, bufferMs });
       reporter.stepDone(`playing ${shownUrl}`);
       reporter.event('playing', { url: shownUrl, attempt: reconnects });
-      sink ??= await FlvFileSink.open(output, { force: raw.force ?? false });
+      sink ??= await openMediaSink(output, sinkOpts);
       const bar = (liveBar ??= reporter.progress(0, ' {media} recorded | {rate} | {bytes}'));
       attempt = 0;
       rebaser.reset();
@@ -160,7 +172,7 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
   if (sink) await sink.close();
   if (failure) {
     if (failure instanceof ConnectionError && media > 0) {
-      throw new ConnectionError(`${failure.message} after ${formatMs(spanMs)} of media; the recording up to there is a valid FLV`, { cause: failure });
+      throw new ConnectionError(`${failure.message} after ${formatMs(spanMs)} of media; the recording up to there is a valid ${sinkOpts.format.toUpperCase()}`, { cause: failure });
     }
     throw failure;
   }

@@ -20,6 +20,7 @@ import { buildMetadataForFile, ON_METADATA, parseScriptData, peekScriptDataName,
 import { FLV_TAG_HEADER_SIZE, writeFlvTagHeader } from '../flv/tag.js';
 import { encodeFlvHeader, FLV_TAG_OVERHEAD, writeFlvTagInto } from '../flv/writer.js';
 import { describeIoError } from './flv-file-source.js';
+import type { MediaSink } from './media-sink.js';
 
 /** Payloads smaller than this are copied into the batch buffer with their tag header and trailer. */
 const COPY_BELOW = 1024;
@@ -48,7 +49,7 @@ export interface FlvFileSinkSummary {
 }
 
 /** Writes MediaPackets as an FLV file (or to stdout for `'-'`). */
-export class FlvFileSink {
+export class FlvFileSink implements MediaSink {
   /** The target as given (`'-'` for stdout). */
   readonly path: string;
   /** stdout (or another stream): asynchronous, with backpressure. */

@@ -614,13 +614,54 @@ export async function countPackets(input: string, opts: { timeoutMs?: number } =
  * timestamps, size and MD5. Decodes by default; `copy: true` hashes packets.
  */
 export async function framemd5(input: string, opts: { copy?: boolean; timeoutMs?: number } = {}): Promise<string[]> {
+  return (await framemd5Lines(input, opts)).filter((line) => !line.startsWith('#'));
+}
+
+async function framemd5Lines(input: string, opts: { copy?: boolean; timeoutMs?: number }): Promise<string[]> {
   const args = ['-hide_banner', '-nostdin', '-v', 'error', '-i', input, '-map', '0', ...(opts.copy ? ['-c', 'copy'] : []), '-f', 'framemd5', '-'];
   const { stdout } = await runOk(peerBin('ffmpeg'), args, { timeoutMs: opts.timeoutMs ?? 60_000 });
   return stdout
     .toString('utf8')
     .split('\n')
     .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
+    .filter((line) => line !== '');
+}
+
+/** One decoded frame: presentation time in ms (from framemd5's per-stream time base), size and MD5. */
+export interface DecodedFrame {
+  ptsMs: number;
+  size: number;
+  hash: string;
+}
+
+/**
+ * The decoded frames of `input` by media type, via `ffmpeg -f framemd5`, with
+ * timestamps in ms so files with different time bases (FLV 1/1000, MP4
+ * 1/57600) compare.
+ */
+export async function decodedFrames(input: string, opts: { timeoutMs?: number } = {}): Promise<{ video: DecodedFrame[]; audio: DecodedFrame[] }> {
+  const tb = new Map<string, number>();
+  const type = new Map<string, string>();
+  const out = { video: [] as DecodedFrame[], audio: [] as DecodedFrame[] };
+  for (const line of await framemd5Lines(input, opts)) {
+    const header = /^#(tb|media_type) (\d+): (.+)$/.exec(line);
+    if (header) {
+      const [, key, stream, value] = header as unknown as [string, string, string, string];
+      if (key === 'tb') {
+        const [num, den] = value.split('/').map(Number) as [number, number];
+        tb.set(stream, (1000 * num) / den);
+      } else {
+        type.set(stream, value);
+      }
+      continue;
+    }
+    if (line.startsWith('#')) continue;
+    const [stream = '', , pts = '', , size = '', hash = ''] = line.split(',').map((f) => f.trim());
+    const kind = type.get(stream);
+    if (kind !== 'video' && kind !== 'audio') continue;
+    out[kind].push({ ptsMs: Number(pts) * (tb.get(stream) ?? Number.NaN), size: Number(size), hash });
+  }
+  return out;
 }
 
 export interface FfmpegPublishOptions {
