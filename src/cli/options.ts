@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import type { ClientOptions } from '../client/rtmp-client.js';
 import { formatTrace } from '../client/trace.js';
 import { UsageError } from '../errors.js';
+import { parseConnArgs } from '../rtmp/conn-args.js';
 import { parseRtmpUrl, redactUrl, type RtmpUrl } from '../rtmp/url.js';
 import { Reporter } from './ui.js';
 
@@ -22,6 +23,9 @@ export interface CommonRaw {
   flashVer?: string;
   swfUrl?: string;
   pageUrl?: string;
+  user?: string;
+  password?: string;
+  conn: string[];
 }
 
 /** Adds the options every network subcommand takes. */
@@ -35,9 +39,17 @@ export function addCommonOptions(cmd: Command): Command {
     .option('--flash-ver <text>', 'flashVer sent in connect')
     .option('--swf-url <url>', 'swfUrl sent in connect')
     .option('--page-url <url>', 'pageUrl sent in connect')
+    .option('--user <name>', 'user name for connect authentication (authmod=adobe or llnw; default: the one in the URL)')
+    .option('--password <password>', 'password for connect authentication (default: the URL\'s, else $RTMP_PASSWORD)')
+    .option('--conn <item>', 'extra AMF argument for connect in rtmpdump\'s syntax (B:1, N:3.5, S:text, Z:, O:1 ... O:0, NS:name:value inside objects); repeatable', collect, [])
     .option('--show-key', 'print stream keys and passwords instead of ****')
     .option('-v, --verbose', 'trace every RTMP message in and out; stack traces on errors')
     .option('-q, --quiet', 'print nothing but errors');
+}
+
+/** commander reducer for repeatable options. */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 /** "10s", "1.5s", "500ms", "2m", "3" (seconds) → milliseconds. */
@@ -74,8 +86,12 @@ export function setupCommon(rawUrl: string, raw: CommonRaw, reporter?: Reporter)
   if (raw.stream !== undefined) overrides.stream = raw.stream;
   if (raw.tcUrl !== undefined) overrides.tcUrl = raw.tcUrl;
   const url = parseRtmpUrl(rawUrl, overrides);
+  // --password wins over the URL's, which wins over $RTMP_PASSWORD (kept out of argv and shell history).
+  const user = raw.user ?? url.user;
+  const password = raw.password ?? url.password ?? process.env['RTMP_PASSWORD'];
+  if (raw.password !== undefined && user === undefined) throw new UsageError('--password needs a user name: --user <name> or rtmp://user@host/app/key');
   if (!raw.showKey) {
-    const secrets = [url.stream, url.password ?? ''];
+    const secrets = [url.stream, url.password ?? '', password ?? ''];
     const bare = url.stream.split('?')[0] ?? '';
     if (bare !== url.stream) secrets.push(bare);
     rep.addSecrets(...secrets.filter((s) => s.length > 0));
@@ -87,7 +103,9 @@ export function setupCommon(rawUrl: string, raw: CommonRaw, reporter?: Reporter)
   if (raw.flashVer !== undefined) connect.flashVer = raw.flashVer;
   if (raw.swfUrl !== undefined) connect.swfUrl = raw.swfUrl;
   if (raw.pageUrl !== undefined) connect.pageUrl = raw.pageUrl;
+  if (raw.conn.length > 0) connect.extraArgs = parseConnArgs(raw.conn);
   const client: ClientOptions = { timeoutMs, chunkSize, connect };
+  if (user !== undefined && password !== undefined) client.auth = { user, password };
   if (raw.verbose) client.onMessage = (dir, msg) => rep.debug(formatTrace(dir, msg));
   return { url, shownUrl: redactUrl(url, raw.showKey ?? false), reporter: rep, client };
 }

@@ -13,6 +13,8 @@ import type { ControlMessage } from '../rtmp/control.js';
 import { ClientSession, type SessionEvent } from '../rtmp/session.js';
 import { parseRtmpUrl, type RtmpUrl } from '../rtmp/url.js';
 import type { RtmpMessage } from '../rtmp/message.js';
+import { appendQuery } from '../rtmp/auth.js';
+import { ConnectAuth, type Credentials } from './auth.js';
 import { NetStream } from './net-stream.js';
 import { describeSocketError, openSocket, runHandshake } from './transport.js';
 
@@ -49,6 +51,12 @@ export interface ClientOptions {
    * ffmpeg's player). Default 'play'.
    */
   role?: 'publish' | 'play';
+  /**
+   * Credentials for connect authentication (authmod=adobe or llnw); default:
+   * the user and password in the URL. The server's challenge is answered on
+   * a new TCP connection each time, as Adobe Media Server expects.
+   */
+  auth?: Credentials;
   /** Overrides for the connect command object (flashVer, swfUrl, pageUrl, extra properties...). */
   connect?: Partial<ConnectParams>;
   /** Every message in and out, for traces. */
@@ -103,15 +111,35 @@ export class RtmpClient {
     this.session = session;
     this.opts = opts;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
-    this.where = `${url.host.includes(':') ? `[${url.host}]` : url.host}:${url.port}`;
+    this.where = whereOf(url);
   }
 
-  /** TCP connect, handshake and the `connect` command; resolves once the server accepted it. */
+  /**
+   * TCP connect, handshake and the `connect` command; resolves once the
+   * server accepted it. A server that asks for authentication is answered
+   * with the credentials (a new TCP connection per step); an AuthError
+   * says why that failed.
+   */
   static async connect(url: string | RtmpUrl, opts: ClientOptions = {}): Promise<RtmpClient> {
     const u = typeof url === 'string' ? parseRtmpUrl(url) : url;
-    const timeoutMs = opts.timeoutMs ?? 10_000;
-    const where = `${u.host.includes(':') ? `[${u.host}]` : u.host}:${u.port}`;
     if (u.protocol !== 'rtmp') throw new ConnectionError(`${u.protocol}:// is not supported yet; use rtmp://`);
+    const fromUrl = u.user !== undefined && u.password !== undefined ? { user: u.user, password: u.password } : undefined;
+    const auth = new ConnectAuth(opts.auth ?? fromUrl, u.app, whereOf(u));
+    for (;;) {
+      try {
+        return await RtmpClient.connectOnce(u, opts, auth.query);
+      } catch (e) {
+        // Only connect rejections are RemoteStatusErrors here.
+        if (!(e instanceof RemoteStatusError) || !auth.onReject(e.description)) throw e;
+        debug('authentication: connecting again with %s', auth.query.replace(/(response|challenge|cnonce)=[^&]*/g, '$1=…'));
+      }
+    }
+  }
+
+  /** One TCP connection, handshake and connect, with `authQuery` appended to app and tcUrl. */
+  private static async connectOnce(u: RtmpUrl, opts: ClientOptions, authQuery: string): Promise<RtmpClient> {
+    const timeoutMs = opts.timeoutMs ?? 10_000;
+    const where = whereOf(u);
     const onPhase = opts.onPhase;
     const onLookup = onPhase ? (address: string, family: number): void => onPhase({ phase: 'resolved', address, family }) : undefined;
     const socket = await openSocket({ host: u.host, port: u.port, timeoutMs, signal: opts.signal, onLookup });
@@ -135,7 +163,7 @@ export class RtmpClient {
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       if (opts.signal?.aborted) throw new AbortedError();
-      await client.doConnect();
+      await client.doConnect(authQuery);
     } catch (e) {
       client.destroy();
       throw e;
@@ -162,7 +190,7 @@ export class RtmpClient {
     this.socket.resume();
   }
 
-  private async doConnect(): Promise<void> {
+  private async doConnect(authQuery: string): Promise<void> {
     const u = this.url;
     const params: ConnectParams = {
       ...(this.opts.role === 'publish' ? PUBLISHER_CONNECT : PLAYER_CONNECT),
@@ -170,6 +198,9 @@ export class RtmpClient {
       tcUrl: u.tcUrl,
       ...this.opts.connect,
     };
+    // As ffmpeg: the authentication query follows both the app and the tcUrl.
+    params.app = appendQuery(params.app, authQuery);
+    params.tcUrl = appendQuery(params.tcUrl, authQuery);
     const { out, transactionId } = this.session.connect(params);
     const reply = this.await(transactionId, 'the reply to connect');
     this.write(out);
@@ -397,4 +428,9 @@ export class RtmpClient {
       }
     }
   }
+}
+
+/** `host:port` (IPv6 in brackets), for messages. */
+function whereOf(u: RtmpUrl): string {
+  return `${u.host.includes(':') ? `[${u.host}]` : u.host}:${u.port}`;
 }

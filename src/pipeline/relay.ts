@@ -127,7 +127,7 @@ class Destination {
     while (!this.stopping) {
       try {
         this.emit('connecting', failures > 0 ? { attempt: failures + 1 } : {});
-        const client = await RtmpClient.connect(this.endpoint.url, { ...this.opts.client, role: 'publish', signal: this.opts.signal });
+        const client = await RtmpClient.connect(this.endpoint.url, { ...this.opts.client, auth: undefined, role: 'publish', signal: this.opts.signal });
         this.client = client;
         const stream = await startPublish(client, this.endpoint.url.stream, 'live');
         if (this.everLive) this.stats.reconnects++;
@@ -151,7 +151,8 @@ class Destination {
         failures++;
         failuresHere++;
         this.stats.lastError = message(e);
-        if (!this.opts.reconnect || failures > this.opts.maxRetries) {
+        // Wrong credentials stay wrong: no point retrying them.
+        if (!this.opts.reconnect || failures > this.opts.maxRetries || (isRtmpError(e) && e.code === 'RTMP_ERR_AUTH')) {
           this.emit('failed', { error: this.stats.lastError });
           return;
         }
@@ -306,7 +307,7 @@ export async function runRelay(opts: RelayOptions): Promise<RelayResult> {
         }
         failures++;
         // A refusal (unknown app, no such stream) will not go away by retrying.
-        if (!opts.reconnect || failures > opts.sourceRetries || (isRtmpError(e) && e.code === 'RTMP_ERR_REMOTE_STATUS')) {
+        if (!opts.reconnect || failures > opts.sourceRetries || (isRtmpError(e) && (e.code === 'RTMP_ERR_REMOTE_STATUS' || e.code === 'RTMP_ERR_AUTH'))) {
           opts.onEvent({ type: 'source', state: 'failed', url: opts.source.shown, error: message(e) });
           throw e;
         }
