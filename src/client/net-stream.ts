@@ -61,7 +61,9 @@ export class NetStream {
     this.name = name;
     const started = this.waitFor('publishing', `NetStream.Publish.Start after publish`);
     this.client.write(this.session.streamCommand(this.id, 'publish', [name, mode]));
-    return started;
+    const info = await started;
+    this.client.noteStreamStarted('publish');
+    return info;
   }
 
   /**
@@ -102,7 +104,9 @@ export class NetStream {
       ...this.session.streamCommand(this.id, 'play', [name, opts.start ?? -2, opts.duration ?? -1, opts.reset ?? true]),
       ...this.session.setBufferLength(this.id, opts.bufferMs ?? 3000),
     ]);
-    return started;
+    const info = await started;
+    this.client.noteStreamStarted('play');
+    return info;
   }
 
   /**

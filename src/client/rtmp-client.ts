@@ -20,6 +20,9 @@ import { describeSocketError, openSocket, runHandshake } from './transport.js';
 
 const debug = debuglog('rtmp');
 
+/** A connection closed within this many ms of the server accepting publish/play is reported as a likely refusal. */
+const EARLY_CLOSE_MS = 1000;
+
 /** connect fields an encoder sends when publishing (as FMLE, OBS and ffmpeg). */
 const PUBLISHER_CONNECT = { type: 'nonprivate', flashVer: 'FMLE/3.0 (compatible; rtmp-toolkit)' } as const;
 
@@ -104,6 +107,7 @@ export class RtmpClient {
   private failure: Error | undefined;
   private drainWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   private readonly where: string;
+  private started: { what: 'publish' | 'play'; at: number } | undefined;
 
   private constructor(url: RtmpUrl, socket: net.Socket, session: ClientSession, opts: ClientOptions) {
     this.url = url;
@@ -351,9 +355,34 @@ export class RtmpClient {
     return this.failure;
   }
 
+  /**
+   * @internal NetStream: the server accepted publish or play. A connection
+   * the server closes soon after is reported as a likely refusal.
+   */
+  noteStreamStarted(what: 'publish' | 'play'): void {
+    this.started = { what, at: performance.now() };
+  }
+
+  /**
+   * node-media-server (bad `sign=`) and nginx-rtmp (on_publish/on_play
+   * answering 4xx) refuse a stream by closing the connection, sometimes
+   * after saying Publish.Start: say so rather than just "closed".
+   */
+  private explainEarlyClose(err: Error): Error {
+    const s = this.started;
+    if (!(err instanceof ConnectionError) || !s) return err;
+    const ms = Math.round(performance.now() - s.at);
+    if (ms > EARLY_CLOSE_MS) return err;
+    return new ConnectionError(
+      `${err.message}, ${ms} ms after it accepted ${s.what}: servers refuse a stream key, signature or token this way (node-media-server's sign=, nginx-rtmp's on_${s.what})`,
+      { cause: err },
+    );
+  }
+
   private fail(err: Error): void {
     if (this.failure) return;
-    this.failure = err;
+    this.failure = this.closing ? err : this.explainEarlyClose(err);
+    err = this.failure;
     debug('connection failed: %s', err.message);
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
@@ -406,6 +435,7 @@ export class RtmpClient {
         return;
       }
       case 'media': {
+        if (this.started?.what === 'play') this.started = undefined; // media flows: a close now is no refusal
         (this.streams.get(ev.streamId) ?? this.onlyStream())?.onMedia(ev.packet);
         return;
       }

@@ -130,6 +130,12 @@ class Destination {
         const client = await RtmpClient.connect(this.endpoint.url, { ...this.opts.client, auth: undefined, role: 'publish', signal: this.opts.signal });
         this.client = client;
         const stream = await startPublish(client, this.endpoint.url.stream, 'live');
+        if (this.stopping) {
+          // stop() came while we were connecting (authentication takes several connects): it had nothing to close yet.
+          await stream.unpublish().catch(() => undefined);
+          await client.close();
+          return;
+        }
         if (this.everLive) this.stats.reconnects++;
         this.everLive = true;
         failures = 0;

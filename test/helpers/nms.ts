@@ -4,6 +4,7 @@
  * by pid. It sends players no end-of-stream signal when a publisher leaves,
  * so players of it end with --idle-timeout.
  */
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { freePort, repoRoot, startProcess, tempDir, waitForPort, type ChildHandle } from './peers.js';
@@ -28,14 +29,29 @@ export function nmsAvailable(): boolean {
 
 const LAUNCHER = `
 const NodeMediaServer = require('node-media-server');
-const [port, dir] = process.argv.slice(1);
-new NodeMediaServer({ bind: '127.0.0.1', rtmp: { port: Number(port) }, store: { path: dir } }, '').run();
+const [port, dir, auth] = process.argv.slice(1);
+new NodeMediaServer({ bind: '127.0.0.1', rtmp: { port: Number(port) }, store: { path: dir }, auth: JSON.parse(auth) }, '').run();
 `;
 
-export async function startNms(): Promise<NmsServer> {
+/** node-media-server's signed-URL check (auth.publish / auth.play with auth.secret). */
+export interface NmsAuth {
+  publish?: boolean;
+  play?: boolean;
+  secret: string;
+}
+
+/**
+ * The `sign` query node-media-server 4.4.3 accepts (broadcast_server.js
+ * verifyAuth): `<expiry unix seconds>-<md5 hex of "/app/stream-<expiry>-<secret>">`.
+ */
+export function nmsSign(app: string, stream: string, secret: string, expiresAt = Math.floor(Date.now() / 1000) + 3600): string {
+  return `${expiresAt}-${createHash('md5').update(`/${app}/${stream}-${expiresAt}-${secret}`).digest('hex')}`;
+}
+
+export async function startNms(opts: { auth?: NmsAuth } = {}): Promise<NmsServer> {
   const port = await freePort();
   const dir = await tempDir('nms');
-  const child: ChildHandle = startProcess(process.execPath, ['-e', LAUNCHER, String(port), dir], {
+  const child: ChildHandle = startProcess(process.execPath, ['-e', LAUNCHER, String(port), dir, JSON.stringify(opts.auth ?? {})], {
     timeoutMs: 120_000,
     cwd: repoRoot,
   });
