@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import type { TestContext } from 'node:test';
 import { freePort, repoRoot, startProcess, tempDir, waitForPort, type ChildHandle } from './peers.js';
 
 export interface NmsServer {
@@ -15,6 +16,14 @@ export interface NmsServer {
   /** What it logged (complete once it has stopped). */
   log(): string;
   stop(): Promise<void>;
+}
+
+/** True when node-media-server is installed; otherwise skips `t` (fails under CI=true). */
+export function requireNms(t: TestContext): boolean {
+  if (nmsAvailable()) return true;
+  if (process.env['CI'] === 'true') throw new Error('node-media-server is missing from node_modules (npm ci installs it)');
+  t.skip('node-media-server not installed: npm ci');
+  return false;
 }
 
 /** True when node_modules holds node-media-server. */
