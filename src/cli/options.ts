@@ -25,7 +25,7 @@ export interface CommonRaw {
   pageUrl?: string;
   user?: string;
   password?: string;
-  conn: string[];
+  conn?: string[];
 }
 
 /** Adds the options every network subcommand takes. */
@@ -41,14 +41,14 @@ export function addCommonOptions(cmd: Command): Command {
     .option('--page-url <url>', 'pageUrl sent in connect')
     .option('--user <name>', 'user name for connect authentication (authmod=adobe or llnw; default: the one in the URL)')
     .option('--password <password>', 'password for connect authentication (default: the URL\'s, else $RTMP_PASSWORD)')
-    .option('--conn <item>', 'extra AMF argument for connect in rtmpdump\'s syntax (B:1, N:3.5, S:text, Z:, O:1 ... O:0, NS:name:value inside objects); repeatable', collect, [])
+    .option('--conn <item>', 'extra AMF argument for connect in rtmpdump\'s syntax (B:1, N:3.5, S:text, Z:, O:1 ... O:0, NS:name:value inside objects); repeatable', collect)
     .option('--show-key', 'print stream keys and passwords instead of ****')
     .option('-v, --verbose', 'trace every RTMP message in and out; stack traces on errors')
     .option('-q, --quiet', 'print nothing but errors');
 }
 
 /** commander reducer for repeatable options. */
-export function collect(value: string, previous: string[]): string[] {
+export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
@@ -103,7 +103,7 @@ export function setupCommon(rawUrl: string, raw: CommonRaw, reporter?: Reporter)
   if (raw.flashVer !== undefined) connect.flashVer = raw.flashVer;
   if (raw.swfUrl !== undefined) connect.swfUrl = raw.swfUrl;
   if (raw.pageUrl !== undefined) connect.pageUrl = raw.pageUrl;
-  if (raw.conn.length > 0) connect.extraArgs = parseConnArgs(raw.conn);
+  if (raw.conn) connect.extraArgs = parseConnArgs(raw.conn);
   const client: ClientOptions = { timeoutMs, chunkSize, connect };
   if (user !== undefined && password !== undefined) client.auth = { user, password };
   if (raw.verbose) client.onMessage = (dir, msg) => rep.debug(formatTrace(dir, msg));
