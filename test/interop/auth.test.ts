@@ -104,7 +104,7 @@ test('relay: the source authenticates with --user/--password (adobe), the destin
   const player = startRtmpCli(['play', dst.url('live', 'r1', BOB), '-o', out], { timeoutMs: 30_000 });
   t.after(() => player.stop());
   await dst.waitForPlay('r1');
-  const relay = startRtmpCli(['relay', '--user', ALICE.user, '--password', ALICE.password, '--idle-timeout', '2s', src.url('live', 'r0'), dst.url('live', 'r1', BOB)], { timeoutMs: 30_000 });
+  const relay = startRtmpCli(['relay', '--user', ALICE.user, '--password', ALICE.password, '--idle-timeout', '10s', src.url('live', 'r0'), dst.url('live', 'r1', BOB)], { timeoutMs: 30_000 });
   t.after(() => relay.stop());
   await src.waitForPlay('r0');
   const pub = await ffmpegPublish(sampleFlv, src.url('live', 'r0', ALICE), { timeoutMs: 30_000 });
@@ -146,4 +146,23 @@ test('refused credentials: one clear line and exit 12 from publish, play, probe 
     else oneErrorLine(r, re);
     assertNoPassword(r, wrong.password, 'whatever1', ALICE.password);
   }
+});
+
+test('where the password comes from: --password over the URL\'s, the URL\'s over $RTMP_PASSWORD; --password needs a user', async (t) => {
+  const s = await gate(t, 'adobe');
+  const bad = { user: ALICE.user, password: 'wrong-one' };
+  const probe = (args: string[], env: Record<string, string> = {}): Promise<RunResult> => rtmpCli(['probe', '--publish', '--verbose', ...args], { env });
+  const [flagWins, urlWins, envOnly, noUser] = await Promise.all([
+    probe(['--password', ALICE.password, s.url('live', 'p1', bad)]),
+    probe([s.url('live', 'p2', ALICE)], { RTMP_PASSWORD: 'wrong-one' }),
+    probe([`rtmp://${ALICE.user}@127.0.0.1:${s.port}/live/p3`], { RTMP_PASSWORD: ALICE.password }),
+    rtmpCli(['probe', '--publish', '--password', ALICE.password, s.url('live', 'p4')]),
+  ]);
+  for (const r of [flagWins, urlWins, envOnly]) {
+    assert.equal(r.code, 0, r.stderr);
+    assertNoPassword(r, ALICE.password, 'wrong-one');
+  }
+  assert.equal(noUser.code, 2, noUser.stderr);
+  oneErrorLine(noUser, /--password needs a user name: --user <name> or rtmp:\/\/user@host\/app\/key/);
+  assert.deepEqual(outcomes(s).filter((o) => o === 'accepted').length, 3);
 });

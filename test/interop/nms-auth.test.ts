@@ -26,9 +26,9 @@ test('node-media-server with auth.publish and auth.play: signed publish and play
   const signed = nms.url('live', `signed?sign=${nmsSign('live', 'signed', SECRET)}`);
   const out = path.join(await tempDir('nms-auth'), 'signed.flv');
   // NMS never tells players a stream ended: the idle timeout ends the recording.
-  const player = startRtmpCli(['play', '--idle-timeout', '3s', signed, '-o', out], { timeoutMs: 30_000 });
+  const player = startRtmpCli(['play', '--idle-timeout', '4s', signed, '-o', out], { timeoutMs: 30_000 });
   t.after(() => player.stop());
-  await new Promise((r) => setTimeout(r, 700));
+  await new Promise((r) => setTimeout(r, 1000));
   const pub = await rtmpCli(['publish', '--quiet', '--no-realtime', sampleFlv, signed], { timeoutMs: 30_000 });
   assert.equal(pub.code, 0, pub.stderr);
   const done = await waitForExit(player, 8000);
