@@ -19,7 +19,9 @@ function assertNoSecrets(what: string, r: RunResult): void {
 }
 
 test('no subcommand prints the stream key or the password, on success or failure, with --verbose or --json', async (t) => {
-  const server = new RtmpServer({ host: '127.0.0.1', port: 0 });
+  let onPublish: () => void = () => {};
+  const published = new Promise<void>((resolve) => (onPublish = resolve));
+  const server = new RtmpServer({ host: '127.0.0.1', port: 0, onEvent: (e) => e.type === 'publish' && onPublish() });
   const { port } = await server.listen();
   t.after(() => server.close());
   const dead = await freePort();
@@ -33,7 +35,8 @@ test('no subcommand prints the stream key or the password, on success or failure
 
   // Success paths while the key is being published.
   const publisher = startRtmpCli(['publish', '--verbose', sampleFlv, url(port)], { timeoutMs: 30_000 });
-  await new Promise((r) => setTimeout(r, 800));
+  // Until it publishes, the 'publish BadName' run below could take the key first (a loaded machine starts processes slowly).
+  await published;
   run('play --verbose', 0, ['play', '--verbose', '--duration', '1s', url(port), '-o', path.join(dir, 'a.flv')]);
   run('probe --json', 0, ['probe', '--json', '--duration', '1s', url(port)]);
   run('probe --verbose', 0, ['probe', '--verbose', '--duration', '1s', url(port)]);
