@@ -98,3 +98,26 @@ test('ConnectAuth: without credentials there is no query, and a demand for them 
   assert.equal(auth.query, '');
   assert.throws(() => auth.onReject(need('adobe')), (e: unknown) => e instanceof AuthError && e.reason === 'nocredentials' && /--user and --password/.test(e.message));
 });
+
+test('any rejection text from a server: ConnectAuth answers, declines or throws an AuthError — never anything else, never for ever', async () => {
+  const fc = (await import('fast-check')).default;
+  const piece = fc.constantFrom('authmod=adobe', 'authmod=llnw', 'authmod=x', '?reason=needauth', '?reason=authfailed', '&salt=', '&nonce=', '&opaque=', '&challenge=', 'code=403 need auth', ' ', '&', '=', '?');
+  const description = fc.oneof(fc.string({ maxLength: 200 }), fc.array(fc.oneof(piece, fc.string({ maxLength: 8 })), { maxLength: 12 }).map((a) => a.join('')));
+  fc.assert(
+    fc.property(fc.array(description, { minLength: 1, maxLength: 8 }), fc.boolean(), (descriptions, withCreds) => {
+      const auth = new ConnectAuth(withCreds ? { user: 'u', password: 'p' } : undefined, 'live', 'h:1', () => '01234567');
+      let retries = 0;
+      for (const d of descriptions) {
+        try {
+          if (!auth.onReject(d)) return;
+          retries++;
+          assert.ok(retries <= 3, 'at most three connects after the first');
+        } catch (e) {
+          assert.ok(e instanceof AuthError, String(e));
+          return;
+        }
+      }
+    }),
+    { numRuns: 2000 },
+  );
+});

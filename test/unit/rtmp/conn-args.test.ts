@@ -38,3 +38,18 @@ test('--conn: a member named __proto__ is an ordinary member', () => {
   assert.deepEqual(Object.keys(o as object), ['__proto__']);
   assert.equal(Object.getPrototypeOf(o), Object.prototype);
 });
+
+test('any --conn items: values or a UsageError, nothing else', async () => {
+  const fc = (await import('fast-check')).default;
+  const item = fc.oneof(fc.string({ maxLength: 12 }), fc.tuple(fc.constantFrom('B:', 'N:', 'S:', 'O:', 'Z:', 'NB:', 'NN:', 'NS:', 'NO:', 'NZ:', 'O:1', 'O:0'), fc.string({ maxLength: 6 })).map(([a, b]) => a + b));
+  fc.assert(
+    fc.property(fc.array(item, { maxLength: 10 }), (items) => {
+      try {
+        parseConnArgs(items);
+      } catch (e) {
+        assert.ok(e instanceof UsageError, String(e));
+      }
+    }),
+    { numRuns: 3000 },
+  );
+});
