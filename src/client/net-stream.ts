@@ -60,9 +60,10 @@ export class NetStream {
   async publish(name: string, mode: PublishMode = 'live'): Promise<StatusInfo | undefined> {
     this.name = name;
     const started = this.waitFor('publishing', `NetStream.Publish.Start after publish`);
+    this.client.noteStreamStep('publish', false);
     this.client.write(this.session.streamCommand(this.id, 'publish', [name, mode]));
     const info = await started;
-    this.client.noteStreamStarted('publish');
+    this.client.noteStreamStep('publish', true);
     return info;
   }
 
@@ -96,6 +97,7 @@ export class NetStream {
     this.name = name;
     this.playing = true;
     const started = this.waitFor('playing', `NetStream.Play.Start after play`);
+    this.client.noteStreamStep('play', false);
     // One write for both: nginx-rtmp schedules its VOD send timer when it
     // handles play, so a buffer length arriving in a later TCP segment is
     // applied only after that timer fires (possibly hours later for a file
@@ -105,7 +107,7 @@ export class NetStream {
       ...this.session.setBufferLength(this.id, opts.bufferMs ?? 3000),
     ]);
     const info = await started;
-    this.client.noteStreamStarted('play');
+    this.client.noteStreamStep('play', true);
     return info;
   }
 

@@ -107,7 +107,7 @@ export class RtmpClient {
   private failure: Error | undefined;
   private drainWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   private readonly where: string;
-  private started: { what: 'publish' | 'play'; at: number } | undefined;
+  private started: { what: 'publish' | 'play'; at: number; accepted: boolean } | undefined;
 
   private constructor(url: RtmpUrl, socket: net.Socket, session: ClientSession, opts: ClientOptions) {
     this.url = url;
@@ -356,25 +356,28 @@ export class RtmpClient {
   }
 
   /**
-   * @internal NetStream: the server accepted publish or play. A connection
-   * the server closes soon after is reported as a likely refusal.
+   * @internal NetStream: publish or play was sent (`accepted` false) or the
+   * server accepted it. A connection the server closes before it answers,
+   * or soon after it accepted, is reported as a likely refusal.
    */
-  noteStreamStarted(what: 'publish' | 'play'): void {
-    this.started = { what, at: performance.now() };
+  noteStreamStep(what: 'publish' | 'play', accepted: boolean): void {
+    this.started = { what, at: performance.now(), accepted };
   }
 
   /**
-   * node-media-server (bad `sign=`) and nginx-rtmp (on_publish/on_play
-   * answering 4xx) refuse a stream by closing the connection, sometimes
-   * after saying Publish.Start: say so rather than just "closed".
+   * nginx-rtmp (on_publish/on_play answering 4xx) refuses a stream by
+   * closing the connection instead of answering; node-media-server (bad
+   * `sign=`) closes it just after saying Publish.Start: say so rather than
+   * just "closed".
    */
   private explainEarlyClose(err: Error): Error {
     const s = this.started;
     if (!(err instanceof ConnectionError) || !s) return err;
     const ms = Math.round(performance.now() - s.at);
-    if (ms > EARLY_CLOSE_MS) return err;
+    if (s.accepted && ms > EARLY_CLOSE_MS) return err;
+    const when = s.accepted ? `, ${ms} ms after it accepted ${s.what}` : ` in reply to ${s.what}`;
     return new ConnectionError(
-      `${err.message}, ${ms} ms after it accepted ${s.what}: servers refuse a stream key, signature or token this way (node-media-server's sign=, nginx-rtmp's on_${s.what})`,
+      `${err.message}${when}: servers refuse a stream key, signature or token this way (node-media-server's sign=, nginx-rtmp's on_${s.what})`,
       { cause: err },
     );
   }
