@@ -32,6 +32,8 @@ function randomHex(): string {
 export class ConnectAuth {
   /** The query to append to app and tcUrl on the next connect ('' for none). */
   query: string;
+  /** What the last rejection led to, for traces and `rtmp probe`'s steps. */
+  step = '';
   private attempts = 1;
   private answered = false;
   private readonly started = new Set<AuthMod>();
@@ -80,9 +82,11 @@ export class ConnectAuth {
         throw new AuthError('invalid', r.authmod, `${this.where} asked for authmod=${r.authmod} credentials again without a challenge`);
       }
       this.query = this.start(r.authmod, creds.user);
+      this.step = `the server wants authmod=${r.authmod} credentials; connecting again as '${creds.user}'`;
       return true;
     }
     this.answered = true;
+    this.step = `authmod=${r.authmod} challenge; connecting again with the response`;
     this.query =
       r.authmod === 'adobe'
         ? adobeAnswerQuery(creds.user, creds.password, r.params, this.random())

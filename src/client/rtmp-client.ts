@@ -70,11 +70,16 @@ export interface ClientOptions {
   onPhase?: (phase: ConnectPhase) => void;
 }
 
-/** A phase of connect(): name resolved (host names only), TCP connected, handshake done. */
+/**
+ * A phase of connect(): name resolved (host names only), TCP connected,
+ * handshake done; `retry` when the server asked for authentication and
+ * connect starts again on a new TCP connection (`reason` says why).
+ */
 export type ConnectPhase =
   | { phase: 'resolved'; address: string; family: number }
   | { phase: 'tcp'; remoteAddress: string; remotePort: number }
-  | { phase: 'handshake' };
+  | { phase: 'handshake' }
+  | { phase: 'retry'; reason: string };
 
 export type ClientEvent =
   | { type: 'control'; control: ControlMessage }
@@ -135,7 +140,8 @@ export class RtmpClient {
       } catch (e) {
         // Only connect rejections are RemoteStatusErrors here.
         if (!(e instanceof RemoteStatusError) || !auth.onReject(e.description)) throw e;
-        debug('authentication: connecting again with %s', auth.query.replace(/(response|challenge|cnonce)=[^&]*/g, '$1=…'));
+        debug('authentication: %s', auth.step);
+        opts.onPhase?.({ phase: 'retry', reason: auth.step });
       }
     }
   }

@@ -166,3 +166,26 @@ test('where the password comes from: --password over the URL\'s, the URL\'s over
   oneErrorLine(noUser, /--password needs a user name: --user <name> or rtmp:\/\/user@host\/app\/key/);
   assert.deepEqual(outcomes(s).filter((o) => o === 'accepted').length, 3);
 });
+
+test('rtmp probe --json times each connect of the authentication and says why it connected again', async (t) => {
+  const s = await gate(t, 'adobe');
+  const r = await rtmpCli(['probe', '--publish', '--json', s.url('live', 'j1', ALICE)]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout.toString()) as { steps: Array<{ name: string; status: string; detail: string | null }> };
+  assert.deepEqual(
+    report.steps.map((x) => `${x.name} ${x.status}${x.name === 'connect' ? ` ${x.detail}` : ''}`),
+    [
+      'dns skipped',
+      'tcp ok',
+      'handshake ok',
+      'connect ok authmod=adobe challenge; connecting again with the response',
+      'tcp ok',
+      'handshake ok',
+      'connect ok NetConnection.Connect.Success',
+      'createStream ok',
+      'publish ok',
+      'unpublish ok',
+    ],
+  );
+  assertNoPassword(r, ALICE.password);
+});
