@@ -138,7 +138,7 @@ export async function startAuthServer(authmod: ServerAuthMod, users: Record<stri
       `rtmp://${creds ? `${encodeURIComponent(creds.user)}:${encodeURIComponent(creds.password)}@` : ''}127.0.0.1:${port}/${app}/${stream}`,
     steps,
     events,
-    waitForPlay: (name, ms = 10_000) =>
+    waitForPlay: (name, ms = 20_000) =>
       new Promise<void>((resolve, reject) => {
         const check = (): boolean => events.some((e) => e.type === 'play' && e.name === name);
         if (check()) return resolve();
