@@ -41,7 +41,9 @@ export function parseAuthReject(description: string): AuthReject | undefined {
   const params = query ? parseQuery(query) : {};
   const reason = params['reason'];
   if (mod === undefined && reason === undefined) return undefined;
-  const authmod = mod === 'adobe' || mod === 'llnw' ? mod : undefined;
+  // A challenge that does not name its authmod is known by its fields: a salt is adobe's, a nonce Limelight's.
+  const inferred = params['salt'] !== undefined ? 'adobe' : params['nonce'] !== undefined ? 'llnw' : undefined;
+  const authmod = mod === 'adobe' || mod === 'llnw' ? mod : mod === undefined ? inferred : undefined;
   if (reason !== undefined && reason !== 'needauth') return { kind: 'failed', authmod, reason };
   if (mod !== undefined && authmod === undefined) return { kind: 'unsupported', authmod: mod };
   if (authmod === undefined) return { kind: 'failed', authmod, reason: reason ?? 'unknown' };

@@ -50,6 +50,10 @@ test('parseAuthReject reads Adobe Media Server and Limelight rejection texts', (
   assert.deepEqual(parseAuthReject(`${R}[ authmod=adobe ] : ?reason=authfailed&opaque=xyz`), { kind: 'failed', authmod: 'adobe', reason: 'authfailed' });
   assert.deepEqual(parseAuthReject(`${R}[ authmod=llnw ] : ?reason=nosuchuser`), { kind: 'failed', authmod: 'llnw', reason: 'nosuchuser' });
   assert.deepEqual(parseAuthReject('?reason=invalid'), { kind: 'failed', authmod: undefined, reason: 'invalid' });
+  // A challenge without authmod= is known by its fields.
+  assert.deepEqual(parseAuthReject('?reason=needauth&user=a&salt=s&challenge=c'), { kind: 'challenge', authmod: 'adobe', params: { reason: 'needauth', user: 'a', salt: 's', challenge: 'c' } });
+  assert.deepEqual(parseAuthReject('?reason=needauth&nonce=n'), { kind: 'challenge', authmod: 'llnw', params: { reason: 'needauth', nonce: 'n' } });
+  assert.deepEqual(parseAuthReject('?reason=needauth'), { kind: 'failed', authmod: undefined, reason: 'needauth' });
   assert.deepEqual(parseAuthReject(`${R}[ code=403 need auth; authmod=kerberos ] : `), { kind: 'unsupported', authmod: 'kerberos' });
   assert.equal(parseAuthReject('Connection rejected: no such application'), undefined);
   assert.equal(parseAuthReject(''), undefined);
