@@ -29,6 +29,11 @@ function randomHex(): string {
   return randomBytes(4).toString('hex');
 }
 
+/**
+ * One authentication, across the connects it takes: RtmpClient.connect asks
+ * for `query` before each connect and hands every rejection to `onReject`.
+ * At most MAX_ATTEMPTS connects, so a server that keeps asking cannot loop us.
+ */
 export class ConnectAuth {
   /** The query to append to app and tcUrl on the next connect ('' for none). */
   query: string;
