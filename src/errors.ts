@@ -20,7 +20,8 @@ export type RtmpErrorCode =
   | 'RTMP_ERR_FFMPEG'
   | 'RTMP_ERR_ABORTED'
   | 'RTMP_ERR_MEDIA_FORMAT'
-  | 'RTMP_ERR_CHECK_FAILED';
+  | 'RTMP_ERR_CHECK_FAILED'
+  | 'RTMP_ERR_AUTH';
 
 /** Base class: `code` is stable across releases; `message` is for people. */
 export class RtmpError extends Error {
@@ -176,6 +177,22 @@ export class CheckFailedError extends RtmpError {
   constructor(failed: string[], message?: string) {
     super('RTMP_ERR_CHECK_FAILED', message ?? `${failed.length} check${failed.length === 1 ? '' : 's'} failed: ${failed.join(', ')}`);
     this.failed = failed;
+  }
+}
+
+/**
+ * Connect authentication failed: the server refused the credentials
+ * (`reason=authfailed`, `nosuchuser`, `invalid`...), wants credentials we do
+ * not have, or uses an authmod we do not speak. `reason` is the server's word
+ * (or `nocredentials`, `unsupported`).
+ */
+export class AuthError extends RtmpError {
+  readonly reason: string;
+  readonly authmod: string | undefined;
+  constructor(reason: string, authmod: string | undefined, message: string) {
+    super('RTMP_ERR_AUTH', message);
+    this.reason = reason;
+    this.authmod = authmod;
   }
 }
 

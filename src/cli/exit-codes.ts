@@ -28,6 +28,8 @@ export const ExitCode = {
   Partial: 10,
   /** `flv check`: the file is repairable or damaged; `flv fix`: it is damaged, or needs -o to be repaired. */
   FlvNeedsRepair: 11,
+  /** Authentication failed: wrong user or password, missing credentials, unsupported authmod. */
+  Auth: 12,
   /** Interrupted by SIGINT/SIGTERM before finishing (publish). */
   Interrupted: 130,
 } as const;
@@ -60,6 +62,8 @@ export function exitCodeFor(code: RtmpErrorCode): ExitCodeValue {
       return ExitCode.CheckFailed;
     case 'RTMP_ERR_FFMPEG':
       return ExitCode.Ffmpeg;
+    case 'RTMP_ERR_AUTH':
+      return ExitCode.Auth;
     case 'RTMP_ERR_ABORTED':
       return ExitCode.Interrupted;
     default: {

@@ -86,7 +86,7 @@ Exit codes:
   1 internal error       5 protocol error       8 check failed (probe)
   2 usage error          6 refused by server    9 ffmpeg failed
   3 input/output error  10 relay incomplete    11 FLV needs repair
-                                              130 interrupted
+ 12 authentication failed                     130 interrupted
 `,
   );
 

@@ -10,6 +10,7 @@ import { describeIoError } from '../pipeline/flv-file-source.js';
 import { IoError, UrlError, UsageError } from '../errors.js';
 import { describeHandshake } from '../rtmp/handshake.js';
 import { parseRtmpUrl, redactUrl, type RtmpUrl, type RtmpUrlOverrides } from '../rtmp/url.js';
+import { parseConnArgs } from '../rtmp/conn-args.js';
 import { Reporter } from './ui.js';
 
 /** The raw values commander hands us for the shared options. */
@@ -29,6 +30,9 @@ export interface CommonRaw {
   handshake: string;
   caFile?: string;
   insecure?: boolean;
+  user?: string;
+  password?: string;
+  conn?: string[];
 }
 
 /** Adds the options every network subcommand takes. */
@@ -46,9 +50,17 @@ export function addCommonOptions(cmd: Command): Command {
     .option('--handshake <type>', 'RTMP handshake: digest (Flash Player 9, with HMAC digests) or simple (plain)', 'digest')
     .option('--ca-file <pem>', 'rtmps://: also trust the CA certificate(s) in this PEM file')
     .option('--insecure', 'rtmps://: do not verify the server certificate or host name (unsafe)')
+    .option('--user <name>', 'user name for connect authentication (authmod=adobe or llnw; default: the one in the URL)')
+    .option('--password <password>', 'password for connect authentication (default: the URL\'s, else $RTMP_PASSWORD)')
+    .option('--conn <item>', 'extra AMF argument for connect in rtmpdump\'s syntax (B:1, N:3.5, S:text, Z:, O:1 ... O:0, NS:name:value inside objects); repeatable', collect)
     .option('--show-key', 'print stream keys and passwords instead of ****')
     .option('-v, --verbose', 'trace every RTMP message in and out; stack traces on errors')
     .option('-q, --quiet', 'print nothing but errors');
+}
+
+/** commander reducer for repeatable options. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
 }
 
 /** "10s", "1.5s", "500ms", "2m", "3" (seconds) → milliseconds. */
@@ -99,8 +111,12 @@ export function setupCommon(rawUrl: string, raw: CommonRaw, reporter?: Reporter)
     }
     throw e;
   }
+  // --password wins over the URL's, which wins over $RTMP_PASSWORD (kept out of argv and shell history).
+  const user = raw.user ?? url.user;
+  const password = raw.password ?? url.password ?? process.env['RTMP_PASSWORD'];
+  if (raw.password !== undefined && user === undefined) throw new UsageError('--password needs a user name: --user <name> or rtmp://user@host/app/key');
   if (!raw.showKey) {
-    const secrets = [url.stream, url.password ?? ''];
+    const secrets = [url.stream, url.password ?? '', password ?? ''];
     const bare = url.stream.split('?')[0] ?? '';
     if (bare !== url.stream) secrets.push(bare);
     rep.addSecrets(...secrets.filter((s) => s.length > 0));
@@ -112,6 +128,7 @@ export function setupCommon(rawUrl: string, raw: CommonRaw, reporter?: Reporter)
   if (raw.flashVer !== undefined) connect.flashVer = raw.flashVer;
   if (raw.swfUrl !== undefined) connect.swfUrl = raw.swfUrl;
   if (raw.pageUrl !== undefined) connect.pageUrl = raw.pageUrl;
+  if (raw.conn) connect.extraArgs = parseConnArgs(raw.conn);
   const client: ClientOptions = { timeoutMs, chunkSize, connect, handshake: parseHandshake(raw.handshake), onWarning: (text) => rep.warn(text) };
   if (raw.verbose) {
     client.onMessage = (dir, msg) => rep.debug(formatTrace(dir, msg));
@@ -121,6 +138,7 @@ export function setupCommon(rawUrl: string, raw: CommonRaw, reporter?: Reporter)
     };
   }
   client.tls = parseTlsOptions(raw, rep);
+  if (user !== undefined && password !== undefined) client.auth = { user, password };
   return { url, shownUrl: redactUrl(url, raw.showKey ?? false), reporter: rep, client };
 }
 

@@ -7,7 +7,7 @@ import { runRelay, type RelayDestination, type RelayEvent } from '../pipeline/re
 import { parseRtmpUrl, redactUrl } from '../rtmp/url.js';
 import { ExitCode } from './exit-codes.js';
 import type { RunContext } from './main.js';
-import { addCommonOptions, parseDuration, parseIntOption, setupCommon, type CommonRaw } from './options.js';
+import { addCommonOptions, collect, parseDuration, parseIntOption, setupCommon, type CommonRaw } from './options.js';
 import { formatBitrate, formatBytes, formatMs, type Reporter } from './ui.js';
 
 interface RelayRaw extends CommonRaw {
@@ -23,10 +23,6 @@ interface RelayRaw extends CommonRaw {
   backup: string[];
   failoverAfter: string;
   json?: boolean;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 export function registerRelay(program: Command, ctx: RunContext): void {
@@ -53,7 +49,7 @@ export function registerRelay(program: Command, ctx: RunContext): void {
 }
 
 async function relayCommand(rawSource: string, rawDests: string[], raw: RelayRaw, reporter: Reporter, ctx: RunContext): Promise<number> {
-  // --app/--stream/--tc-url apply to the source; destinations are taken as written.
+  // --app/--stream/--tc-url/--user/--password apply to the source; destinations are taken as written (credentials in their URLs).
   const { url, shownUrl, client } = setupCommon(rawSource, raw, reporter);
   const destinations = rawDests.map((d) => {
     const u = parseRtmpUrl(d);

@@ -61,8 +61,11 @@ export class NetStream {
   async publish(name: string, mode: PublishMode = 'live'): Promise<StatusInfo | undefined> {
     this.name = name;
     const started = this.waitFor('publishing', `NetStream.Publish.Start after publish`);
+    this.client.noteStreamStep('publish', false);
     this.client.write(this.session.streamCommand(this.id, 'publish', [name, mode]));
-    return started;
+    const info = await started;
+    this.client.noteStreamStep('publish', true);
+    return info;
   }
 
   /**
@@ -95,6 +98,7 @@ export class NetStream {
     this.name = name;
     this.playing = true;
     const started = this.waitFor('playing', `NetStream.Play.Start after play`);
+    this.client.noteStreamStep('play', false);
     // One write for both: nginx-rtmp schedules its VOD send timer when it
     // handles play, so a buffer length arriving in a later TCP segment is
     // applied only after that timer fires (possibly hours later for a file
@@ -103,7 +107,9 @@ export class NetStream {
       ...this.session.streamCommand(this.id, 'play', [name, opts.start ?? -2, opts.duration ?? -1, opts.reset ?? true]),
       ...this.session.setBufferLength(this.id, opts.bufferMs ?? 3000),
     ]);
-    return started;
+    const info = await started;
+    this.client.noteStreamStep('play', true);
+    return info;
   }
 
   /**

@@ -14,6 +14,8 @@ import type { ControlMessage } from '../rtmp/control.js';
 import { ClientSession, type SessionEvent } from '../rtmp/session.js';
 import { parseRtmpUrl, type RtmpUrl } from '../rtmp/url.js';
 import type { RtmpMessage } from '../rtmp/message.js';
+import { appendQuery } from '../rtmp/auth.js';
+import { ConnectAuth, type Credentials } from './auth.js';
 import { NetStream } from './net-stream.js';
 import type { DigestScheme } from '../rtmp/digest.js';
 import type { HandshakeInfo, HandshakeMode } from '../rtmp/handshake.js';
@@ -21,6 +23,9 @@ import { tlsDetails, type TlsDetails, type TlsOptions } from './tls.js';
 import { describeSocketError, openSocket, runHandshake, startTls } from './transport.js';
 
 const debug = debuglog('rtmp');
+
+/** A connection closed within this many ms of the server accepting publish/play is reported as a likely refusal. */
+const EARLY_CLOSE_MS = 1000;
 
 /** connect fields an encoder sends when publishing (as FMLE, OBS and ffmpeg). */
 const PUBLISHER_CONNECT = { type: 'nonprivate', flashVer: 'FMLE/3.0 (compatible; rtmp-toolkit)' } as const;
@@ -55,6 +60,12 @@ export interface ClientOptions {
    * ffmpeg's player). Default 'play'.
    */
   role?: 'publish' | 'play';
+  /**
+   * Credentials for connect authentication (authmod=adobe or llnw); default:
+   * the user and password in the URL. The server's challenge is answered on
+   * a new TCP connection each time, as Adobe Media Server expects.
+   */
+  auth?: Credentials;
   /** Overrides for the connect command object (flashVer, swfUrl, pageUrl, extra properties...). */
   connect?: Partial<ConnectParams>;
   /** Every message in and out, for traces. */
@@ -77,12 +88,17 @@ export interface ClientOptions {
   onWarning?: (text: string) => void;
 }
 
-/** A phase of connect(): name resolved (host names only), TCP connected, handshake done. */
+/**
+ * A phase of connect(): name resolved (host names only), TCP connected,
+ * handshake done; `retry` when the server asked for authentication and
+ * connect starts again on a new TCP connection (`reason` says why).
+ */
 export type ConnectPhase =
   | { phase: 'resolved'; address: string; family: number }
   | { phase: 'tcp'; remoteAddress: string; remotePort: number }
   | { phase: 'tls'; tls: TlsDetails }
-  | { phase: 'handshake'; handshake: HandshakeInfo };
+  | { phase: 'handshake'; handshake: HandshakeInfo }
+  | { phase: 'retry'; reason: string };
 
 export type ClientEvent =
   | { type: 'control'; control: ControlMessage }
@@ -130,6 +146,7 @@ export class RtmpClient {
   private failure: Error | undefined;
   private drainWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   private readonly where: string;
+  private started: { what: 'publish' | 'play'; at: number; accepted: boolean } | undefined;
 
   private constructor(url: RtmpUrl, socket: net.Socket, session: ClientSession, opts: ClientOptions) {
     this.url = url;
@@ -137,14 +154,35 @@ export class RtmpClient {
     this.session = session;
     this.opts = opts;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
-    this.where = `${url.host.includes(':') ? `[${url.host}]` : url.host}:${url.port}`;
+    this.where = whereOf(url);
   }
 
-  /** TCP connect, handshake and the `connect` command; resolves once the server accepted it. */
+  /**
+   * TCP connect, handshake and the `connect` command; resolves once the
+   * server accepted it. A server that asks for authentication is answered
+   * with the credentials (a new TCP connection per step); an AuthError
+   * says why that failed.
+   */
   static async connect(url: string | RtmpUrl, opts: ClientOptions = {}): Promise<RtmpClient> {
     const u = typeof url === 'string' ? parseRtmpUrl(url) : url;
+    const fromUrl = u.user !== undefined && u.password !== undefined ? { user: u.user, password: u.password } : undefined;
+    const auth = new ConnectAuth(opts.auth ?? fromUrl, u.app, whereOf(u));
+    for (;;) {
+      try {
+        return await RtmpClient.connectOnce(u, opts, auth.query);
+      } catch (e) {
+        // Only connect rejections are RemoteStatusErrors here.
+        if (!(e instanceof RemoteStatusError) || !auth.onReject(e.description)) throw e;
+        debug('authentication: %s', auth.step);
+        opts.onPhase?.({ phase: 'retry', reason: auth.step });
+      }
+    }
+  }
+
+  /** One TCP connection, handshake and connect, with `authQuery` appended to app and tcUrl. */
+  private static async connectOnce(u: RtmpUrl, opts: ClientOptions, authQuery: string): Promise<RtmpClient> {
     const timeoutMs = opts.timeoutMs ?? 10_000;
-    const where = `${u.host.includes(':') ? `[${u.host}]` : u.host}:${u.port}`;
+    const where = whereOf(u);
     const onPhase = opts.onPhase;
     const onLookup = onPhase ? (address: string, family: number): void => onPhase({ phase: 'resolved', address, family }) : undefined;
     const open = { host: u.host, port: u.port, timeoutMs, signal: opts.signal, onLookup };
@@ -183,7 +221,7 @@ export class RtmpClient {
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       if (opts.signal?.aborted) throw new AbortedError();
-      await client.doConnect();
+      await client.doConnect(authQuery);
     } catch (e) {
       client.destroy();
       throw e;
@@ -210,7 +248,7 @@ export class RtmpClient {
     this.socket.resume();
   }
 
-  private async doConnect(): Promise<void> {
+  private async doConnect(authQuery: string): Promise<void> {
     const u = this.url;
     const params: ConnectParams = {
       ...(this.opts.role === 'publish' ? PUBLISHER_CONNECT : PLAYER_CONNECT),
@@ -218,6 +256,9 @@ export class RtmpClient {
       tcUrl: u.tcUrl,
       ...this.opts.connect,
     };
+    // As ffmpeg: the authentication query follows both the app and the tcUrl.
+    params.app = appendQuery(params.app, authQuery);
+    params.tcUrl = appendQuery(params.tcUrl, authQuery);
     const { out, transactionId } = this.session.connect(params);
     const reply = this.await(transactionId, 'the reply to connect');
     this.write(out);
@@ -380,9 +421,37 @@ export class RtmpClient {
     return this.failure;
   }
 
+  /**
+   * @internal NetStream: publish or play was sent (`accepted` false) or the
+   * server accepted it. A connection the server closes before it answers,
+   * or soon after it accepted, is reported as a likely refusal.
+   */
+  noteStreamStep(what: 'publish' | 'play', accepted: boolean): void {
+    this.started = { what, at: performance.now(), accepted };
+  }
+
+  /**
+   * nginx-rtmp (on_publish/on_play answering 4xx) refuses a stream by
+   * closing the connection instead of answering; node-media-server (bad
+   * `sign=`) closes it just after saying Publish.Start: say so rather than
+   * just "closed".
+   */
+  private explainEarlyClose(err: Error): Error {
+    const s = this.started;
+    if (!(err instanceof ConnectionError) || !s) return err;
+    const ms = Math.round(performance.now() - s.at);
+    if (s.accepted && ms > EARLY_CLOSE_MS) return err;
+    const when = s.accepted ? `, ${ms} ms after it accepted ${s.what}` : ` in reply to ${s.what}`;
+    return new ConnectionError(
+      `${err.message}${when}: servers refuse a stream key, signature or token this way (node-media-server's sign=, nginx-rtmp's on_${s.what})`,
+      { cause: err },
+    );
+  }
+
   private fail(err: Error): void {
     if (this.failure) return;
-    this.failure = err;
+    this.failure = this.closing ? err : this.explainEarlyClose(err);
+    err = this.failure;
     debug('connection failed: %s', err.message);
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
@@ -440,6 +509,7 @@ export class RtmpClient {
         return;
       }
       case 'media': {
+        if (this.started?.what === 'play') this.started = undefined; // media flows: a close now is no refusal
         (this.streams.get(ev.streamId) ?? this.onlyStream())?.onMedia(ev.packet);
         return;
       }
@@ -462,4 +532,9 @@ export class RtmpClient {
       }
     }
   }
+}
+
+/** `host:port` (IPv6 in brackets), for messages. */
+function whereOf(u: RtmpUrl): string {
+  return `${u.host.includes(':') ? `[${u.host}]` : u.host}:${u.port}`;
 }

@@ -47,6 +47,10 @@ export async function probeNetwork(opts: NetworkProbeOptions): Promise<ProbeOutc
     if (p.phase === 'resolved') {
       clock.done(p.address);
       clock.begin('tcp', `TCP connect to ${where}`);
+    } else if (p.phase === 'retry') {
+      // Authentication: the connect step ends with the server's demand, and connect starts over.
+      clock.done(p.reason);
+      clock.begin('tcp', `TCP connect to ${where}`);
     } else if (p.phase === 'tcp') {
       log.server.address = `${p.remoteAddress.includes(':') ? `[${p.remoteAddress}]` : p.remoteAddress}:${p.remotePort}`;
       clock.done();

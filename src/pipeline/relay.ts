@@ -133,6 +133,12 @@ class Destination {
       try {
         this.emit('connecting', failures > 0 ? { attempt: failures + 1 } : {});
         const { client, stream } = await this.publishTo(this.endpoint);
+        if (this.stopping) {
+          // stop() came while we were connecting (authentication takes several connects): it had nothing to close yet.
+          await stream.unpublish().catch(() => undefined);
+          await client.close();
+          return;
+        }
         if (this.everLive) this.stats.reconnects++;
         this.everLive = true;
         failures = 0;
@@ -160,7 +166,8 @@ class Destination {
         failures++;
         failuresHere++;
         this.stats.lastError = message(e);
-        if (!this.opts.reconnect || failures > this.opts.maxRetries) {
+        // Wrong credentials stay wrong: no point retrying them.
+        if (!this.opts.reconnect || failures > this.opts.maxRetries || (isRtmpError(e) && e.code === 'RTMP_ERR_AUTH')) {
           this.emit('failed', { error: this.stats.lastError });
           return;
         }
@@ -183,6 +190,7 @@ class Destination {
   private async publishTo(endpoint: RelayEndpoint): Promise<{ client: RtmpClient; stream: NetStream }> {
     const client = await RtmpClient.connect(endpoint.url, {
       ...this.opts.client,
+      auth: undefined, // the source's credentials; a destination's come from its own URL
       connect: { capsEx: CAPS_EX_RECONNECT, ...this.opts.client.connect },
       role: 'publish',
       signal: this.opts.signal,
@@ -382,7 +390,7 @@ export async function runRelay(opts: RelayOptions): Promise<RelayResult> {
         }
         failures++;
         // A refusal (unknown app, no such stream) will not go away by retrying.
-        if (!opts.reconnect || failures > opts.sourceRetries || (isRtmpError(e) && e.code === 'RTMP_ERR_REMOTE_STATUS')) {
+        if (!opts.reconnect || failures > opts.sourceRetries || (isRtmpError(e) && (e.code === 'RTMP_ERR_REMOTE_STATUS' || e.code === 'RTMP_ERR_AUTH'))) {
           opts.onEvent({ type: 'source', state: 'failed', url: opts.source.shown, error: message(e) });
           throw e;
         }

@@ -74,7 +74,7 @@ export class ServerSession {
   /** Window the client asked us to acknowledge at (0 = never). */
   private readonly acks = new AckTracker();
   private receivedBase = 0;
-  /** The app the client connected to, once it sent connect. */
+  /** The app the client connected to (without any query), once it sent connect. */
   app: string | undefined;
 
   constructor(opts: ServerSessionOptions = {}) {
@@ -263,7 +263,8 @@ export class ServerSession {
       if (!params) throw new ProtocolError('connect without a command object');
       const app = getString(params, 'app');
       if (app === undefined) throw new ProtocolError("connect without a string 'app' in its command object");
-      this.app = app;
+      // Streams are matched on the bare app, as nginx-rtmp does: a query (tokens, auth) is not part of it.
+      this.app = app.split('?')[0] ?? app;
       const encoding = getNumber(params, 'objectEncoding');
       events.push({ type: 'connect', transactionId: cmd.transactionId, app, tcUrl: getString(params, 'tcUrl'), objectEncoding: encoding === 3 ? 3 : 0, params });
       return;

@@ -38,6 +38,13 @@ export interface RtmpServerOptions {
   maxConnections?: number;
   /** Limits applied to what clients send. */
   limits?: Partial<Limits>;
+  /**
+   * Decides each `connect` before it is accepted: a description refuses it
+   * with NetConnection.Connect.Rejected (and closes the connection), as
+   * Adobe Media Server refuses a connect that must authenticate first;
+   * undefined accepts it. `app` is as the client sent it, query included.
+   */
+  checkConnect?: (connect: { app: string; tcUrl: string | undefined; conn: ConnectionInfo }) => string | undefined;
   /** Server events (connect, publish, play, unpublish, disconnect, errors, recordings). */
   onEvent?: (event: ServerEvent) => void;
   /** Every message in and out of every connection, for --verbose traces. */
@@ -177,6 +184,7 @@ export class RtmpServer {
       limits: this.opts.limits,
       emit: (ev) => this.emit(ev),
       onMessage: this.opts.onMessage,
+      checkConnect: this.opts.checkConnect,
     });
     this.connections.add(conn);
     void conn.done.then(() => this.connections.delete(conn));

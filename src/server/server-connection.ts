@@ -12,7 +12,7 @@ import type { RtmpMessage } from '../rtmp/message.js';
 import { ServerHandshake } from '../rtmp/server-handshake.js';
 import { ServerSession, type ServerSessionEvent } from '../rtmp/server-session.js';
 import type { Endpoint } from './player.js';
-import type { ConnectionInfo, ServerEvent } from './rtmp-server.js';
+import type { ConnectionInfo, RtmpServerOptions, ServerEvent } from './rtmp-server.js';
 import type { StreamRegistry } from './stream-registry.js';
 
 const debug = debuglog('rtmp');
@@ -28,6 +28,7 @@ export interface ConnectionContext {
   limits: Partial<Limits> | undefined;
   emit(event: ServerEvent): void;
   onMessage: ((conn: ConnectionInfo, direction: 'in' | 'out', message: RtmpMessage) => void) | undefined;
+  checkConnect: RtmpServerOptions['checkConnect'];
 }
 
 /** A connected client, from handshake to close. */
@@ -152,6 +153,14 @@ export class ServerConnection implements Endpoint {
       case 'connect':
         if (this.timer) clearTimeout(this.timer);
         this.timer = undefined;
+        {
+          const refusal = this.ctx.checkConnect?.({ app: ev.app, tcUrl: ev.tcUrl, conn: this.info });
+          if (refusal !== undefined) {
+            this.write(s.rejectConnect(ev.transactionId, refusal));
+            void this.close();
+            return;
+          }
+        }
         this.write(s.acceptConnect(ev.transactionId, ev.objectEncoding));
         this.ctx.emit({ type: 'connect', conn: this.info, app: ev.app, tcUrl: ev.tcUrl });
         return;
