@@ -29,6 +29,8 @@ export interface Limits {
   maxGopCacheBytes: number;
   /** rtmp serve: bytes queued on a slow player's socket before its media is dropped until the next keyframe. */
   maxPlayerQueueBytes: number;
+  /** Characters of a spawned ffmpeg's stderr kept for its error message; it can print for hours. */
+  maxFfmpegStderrTail: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -43,6 +45,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxServerConnections: 256,
   maxGopCacheBytes: 32 * 1024 * 1024,
   maxPlayerQueueBytes: 4 * 1024 * 1024,
+  maxFfmpegStderrTail: 8 * 1024,
 });
 
 /** Fill unspecified limits with the defaults. */

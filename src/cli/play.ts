@@ -12,6 +12,8 @@ import { ts32 } from '../media/timestamp.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay, Rebaser } from '../pipeline/continuity.js';
 import { FlvFileSink } from '../pipeline/flv-file-sink.js';
+import { addFfmpegPlayOptions, ffmpegPlayOutput, type FfmpegPlayRaw } from './ffmpeg-options.js';
+import type { PacketSink } from '../pipeline/ffmpeg.js';
 import { addCommonOptions, addRetryOptions, parseDuration, parseIntOption, parseRetryOptions, setupCommon, type CommonRaw, type RetryRaw } from './options.js';
 import { formatBitrate, formatBytes, formatMs, type ProgressHandle, type Reporter } from './ui.js';
 import type { RunContext } from './main.js';
@@ -19,7 +21,7 @@ import type { RunContext } from './main.js';
 /** Error codes of a lost or broken connection, which --reconnect retries. */
 const RETRYABLE = new Set(['RTMP_ERR_CONNECTION', 'RTMP_ERR_TIMEOUT', 'RTMP_ERR_HANDSHAKE', 'RTMP_ERR_PROTOCOL']);
 
-interface PlayRaw extends CommonRaw, RetryRaw {
+interface PlayRaw extends CommonRaw, RetryRaw, FfmpegPlayRaw {
   output?: string;
   force?: boolean;
   duration?: string;
@@ -34,7 +36,7 @@ export function registerPlay(program: Command, ctx: RunContext): void {
     .command('play')
     .description('play a stream from an RTMP server and record it to FLV')
     .argument('<url>', 'rtmp://host[:port]/app[/instance]/stream')
-    .requiredOption('-o, --output <file>', 'FLV file to write, or - for stdout')
+    .option('-o, --output <file>', 'FLV file to write, or - for stdout (this or --ffmpeg-output is required)')
     .option('-y, --force', 'overwrite the output file if it exists')
     .option('--duration <duration>', 'stop after this much media time, e.g. 30s or 5m')
     .option('--buffer <ms>', 'buffer length sent with Set Buffer Length after play, in ms', '3000')
@@ -42,24 +44,26 @@ export function registerPlay(program: Command, ctx: RunContext): void {
     .option('--live', 'same as --start -1: live streams only')
     .option('--idle-timeout <duration>', 'end the recording after this long without media (0 = never)', '30s');
   addRetryOptions(cmd, 'after a dropped connection, play again and go on writing the same file');
+  addFfmpegPlayOptions(cmd);
   addCommonOptions(cmd).action((url: string, raw: PlayRaw) => ctx.run(raw, (rep) => playCommand(url, raw, rep, ctx)));
 }
 
 async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx: RunContext): Promise<number> {
   const { url, shownUrl, client: clientOpts } = setupCommon(rawUrl, raw, reporter);
+  const toFfmpeg = ffmpegPlayOutput(raw, reporter);
   const output = raw.output ?? '-';
   const durationMs = raw.duration !== undefined ? parseDuration(raw.duration, '--duration') : 0;
   const bufferMs = parseIntOption(raw.buffer, '--buffer', 0, 0xffffffff);
   const idleMs = parseDuration(raw.idleTimeout, '--idle-timeout');
   const start = raw.live ? -1 : Number(raw.start);
   if (!Number.isFinite(start) || start < -2) throw new UsageError(`--start must be -2, -1 or a number of seconds, not '${raw.start}'`);
-  if (output !== '-' && !raw.force) {
+  if (!toFfmpeg && output !== '-' && !raw.force) {
     const exists = await access(output).then(() => true, () => false);
     if (exists) throw new IoError(`'${output}' exists; use --force to overwrite`);
   }
 
   const retry = raw.reconnect ? parseRetryOptions(raw) : undefined;
-  let sink: FlvFileSink | undefined;
+  let sink: PacketSink | undefined;
   let end: PlayEnd | undefined;
   let media = 0;
   let bytes = 0;
@@ -89,7 +93,7 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
       ctx.signal.addEventListener('abort', stopOnSignal, { once: true });
       await stream.play(url.stream, { start, bufferMs });
       reporter.stepDone(`playing ${shownUrl}`);
-      sink ??= await FlvFileSink.open(output, { force: raw.force ?? false });
+      sink ??= toFfmpeg ? toFfmpeg() : await FlvFileSink.open(output, { force: raw.force ?? false });
       const bar = (liveBar ??= reporter.progress(0, ' {media} recorded | {rate} | {bytes}'));
       attempt = 0;
       rebaser.reset();
@@ -164,7 +168,7 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
   }
   const why = end === undefined ? 'ended' : end.reason === 'eof' ? 'stream ended' : end.reason === 'status' ? end.code : end.reason === 'stopped' ? (durationMs > 0 && spanMs >= durationMs ? 'duration reached' : 'stopped') : 'idle';
   reporter.success(
-    `recorded ${formatMs(spanMs)} (${media} packets, ${formatBytes(bytes)}) from ${shownUrl} to ${output === '-' ? 'stdout' : output} (${why})` +
+    `recorded ${formatMs(spanMs)} (${media} packets, ${formatBytes(bytes)}) from ${shownUrl} to ${toFfmpeg ? 'ffmpeg' : output === '-' ? 'stdout' : output} (${why})` +
       (reconnects > 0 ? `; ${reconnects} reconnect(s)` : ''),
   );
   return 0;

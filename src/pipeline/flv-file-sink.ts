@@ -119,6 +119,15 @@ export class FlvFileSink {
   }
 
   /**
+   * Writes to a stream that is already open (such as ffmpeg's stdin), with
+   * its backpressure; `name` is used in error messages. The stream is not
+   * ended by close().
+   */
+  static toStream(out: Writable, name: string, opts: Pick<FlvFileSinkOptions, 'flags'> = {}): FlvFileSink {
+    return new FlvFileSink(name, { out }, opts.flags ?? { audio: true, video: true });
+  }
+
+  /**
    * Queues one packet. Resolves at once unless the underlying stream asks
    * for `drain`; rejects with IoError after a write error.
    */
