@@ -297,6 +297,9 @@ export class FlvFileSink {
 
   private waitDrain(): Promise<void> {
     const out = this.out!;
+    // A stream that broke (EPIPE) or closed already emits neither drain nor close again.
+    if (this.error) return Promise.reject(this.error);
+    if (out.destroyed) return Promise.reject(new IoError(`cannot write '${this.path === '-' ? 'stdout' : this.path}': it was closed`));
     return new Promise<void>((resolve, reject) => {
       const done = (): void => {
         out.off('drain', done);
