@@ -155,7 +155,8 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
   }
   liveBar?.stop();
   // The recording is finalized whatever happened, so what arrived stays a valid FLV.
-  if (sink) await sink.close();
+  // A failed ffmpeg output (--ffmpeg-output) must not hide why the stream failed.
+  if (sink) await sink.close().catch((e: unknown) => (failure ??= e));
   if (failure) {
     if (failure instanceof ConnectionError && media > 0) {
       throw new ConnectionError(`${failure.message} after ${formatMs(spanMs)} of media; the recording up to there is a valid FLV`, { cause: failure });

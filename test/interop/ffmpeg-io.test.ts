@@ -173,17 +173,30 @@ test('ffmpeg missing (PATH without it, or --ffmpeg /nonexistent) or failing (bad
   assert.match(only(unclosed.stderr), /--ffmpeg-args: unclosed ' quote/);
 });
 
-test('ffmpeg killed mid-publish: the stream is unpublished (players see the end) and publish exits 9 naming the signal', async (t) => {
+test('ffmpeg killed mid-stream: play --ffmpeg-output exits 9; publish unpublishes (players see the end) and exits 9, naming the signal', async (t) => {
   if (!havePeers(t)) return;
   const nginx = await startNginx();
   t.after(() => nginx.stop());
   const out = path.join(await tempDir('ff-die'), 'die.flv');
   const player = await startRecorder(t, nginx, 'live', 'die', out);
   const marker = uniqueSine();
+  const sinkMarker = `title=die-${process.pid}-${Date.now()}`;
+  const viaFfmpeg = startRtmpCli(['play', nginx.url('live', 'die'), '--ffmpeg-output', `-metadata ${sinkMarker} -f null -`]);
+  t.after(() => viaFfmpeg.stop());
+  await nginx.waitForLog(/play: name='die'/, { count: 2 });
   const pub = startRtmpCli(['publish', '--ffmpeg-args', '-f lavfi', marker, nginx.url('live', 'die')]);
   t.after(() => pub.stop());
   await nginx.waitForLog(/publish: name='die'/);
   await new Promise((r) => setTimeout(r, 500));
+
+  // The ffmpeg behind play --ffmpeg-output dies: play stops with exit 9.
+  process.kill(await ffmpegPid(sinkMarker), 'SIGKILL');
+  const sinkEnd = await waitForExit(viaFfmpeg, 5000);
+  assert.equal(sinkEnd.forced, false, 'play ended by itself');
+  assert.equal(sinkEnd.code, 9, sinkEnd.stderr);
+  assert.equal(only(sinkEnd.stderr), 'error: ffmpeg was killed by SIGKILL');
+
+  // The ffmpeg behind publish dies: unpublish, exit 9.
   process.kill(await ffmpegPid(marker), 'SIGKILL');
   const res = await waitForExit(pub, 5000);
   assert.equal(res.forced, false, 'publish ended by itself');
