@@ -69,6 +69,8 @@ export interface FfmpegInput {
   open(opts: Pick<FlvSourceOptions, 'onWarning' | 'signal'>): AsyncGenerator<MediaPacket>;
   /** Whether the input operand names a local file to check before connecting. */
   readsFile: boolean;
+  /** --duration in ms, for the progress bar (ffmpeg's FLV on a pipe has no duration). */
+  durationMs?: number;
 }
 
 /**
@@ -103,6 +105,7 @@ export async function ffmpegPublishInput(input: string, raw: FfmpegPublishRaw, r
   reporter.debug(`ffmpeg ${args.join(' ')}`);
   return {
     readsFile: !raw.testPattern && raw.ffmpegArgs === undefined,
+    ...(durationMs !== undefined ? { durationMs } : {}),
     open: (opts) => ffmpegFlvPackets(args, { ...spawn, ...opts, stdin: input === '-' && !raw.testPattern ? 'inherit' : 'ignore' }),
   };
 }

@@ -75,7 +75,7 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
     }
     return read();
   };
-  const durationMs = head.done ? 0 : metadataDurationMs(head.value);
+  const durationMs = viaFfmpeg?.durationMs ?? (head.done ? 0 : metadataDurationMs(head.value));
 
   const retry = raw.reconnect ? parseRetryOptions(raw) : undefined;
   reporter.step(`connecting to ${shownUrl}`);

@@ -72,7 +72,7 @@ export class FfmpegProcess {
     });
     this.result = this.child.then((r) => {
       if (!r.failed) return undefined;
-      const lines = quote(this.tail.lines(QUOTED_LINES));
+      const lines = quoteStderr(this.tail.lines(QUOTED_LINES));
       const stderr = this.tail.toString();
       if (r.code === 'ENOENT') {
         const message = opts.ffmpegPath === undefined ? FFMPEG_NOT_FOUND : `ffmpeg not found at '${path}' (--ffmpeg)`;
@@ -110,7 +110,7 @@ export class FfmpegProcess {
  * ffmpeg's last error lines as one line: `[flv @ 0x55d0c1a2b3c0]` becomes
  * `[flv]`, lines are joined with ` | `, the whole is capped.
  */
-export function quote(lines: readonly string[]): string {
+export function quoteStderr(lines: readonly string[]): string {
   const text = lines.map((l) => l.replace(/^\[(\w+) @ 0x[0-9a-f]+\]\s*/, '[$1] ')).join(' | ');
   return text.length > MAX_QUOTED_CHARS ? `…${text.slice(text.length - MAX_QUOTED_CHARS)}` : text;
 }

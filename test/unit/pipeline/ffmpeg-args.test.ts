@@ -2,8 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { h264AacArgs, inputArgs, outputArgs, splitArgs, StderrTail, testPatternArgs } from '../../../src/pipeline/ffmpeg-args.js';
-import { quote } from '../../../src/pipeline/ffmpeg.js';
-import { parseGop, parseSize, publishOperands } from '../../../src/cli/ffmpeg-options.js';
+import { quoteStderr } from '../../../src/pipeline/ffmpeg.js';
 import { UsageError } from '../../../src/errors.js';
 
 /** Each text with the words a POSIX shell makes of it (no expansions involved). */
@@ -77,9 +76,9 @@ test('StderrTail: a line longer than the limit keeps its end; chunks may split l
   assert.deepEqual(t2.lines(5), ['first part', 'second é']);
 });
 
-test('quote: ffmpeg context addresses shortened, lines joined, long text capped at its end', () => {
-  assert.equal(quote(['[flv @ 0x559003917f40] Codec mpeg4 is not supported', 'Invalid argument']), '[flv] Codec mpeg4 is not supported | Invalid argument');
-  const long = quote(['a'.repeat(2000), 'the end']);
+test('quoteStderr: ffmpeg context addresses shortened, lines joined, long text capped at its end', () => {
+  assert.equal(quoteStderr(['[flv @ 0x559003917f40] Codec mpeg4 is not supported', 'Invalid argument']), '[flv] Codec mpeg4 is not supported | Invalid argument');
+  const long = quoteStderr(['a'.repeat(2000), 'the end']);
   assert.ok(long.length <= 601 && long.endsWith(' | the end'));
 });
 
@@ -129,18 +128,4 @@ test('inputArgs: input options before -i, codec copy unless encoding; outputArgs
   const out = outputArgs(['-c', 'copy', 'out.ts']);
   assert.deepEqual(out.slice(-7), ['-f', 'flv', '-i', 'pipe:0', '-c', 'copy', 'out.ts']);
   assert.ok(out.includes('-nostdin'));
-});
-
-test('--size, --gop and the publish operands are validated up front', () => {
-  assert.deepEqual(parseSize('1280x720'), { width: 1280, height: 720 });
-  for (const bad of ['1280', '1281x720', '0x0', '99999x2', 'axb']) assert.throws(() => parseSize(bad), UsageError, bad);
-  assert.deepEqual(parseGop('2s'), { seconds: 2 });
-  assert.deepEqual(parseGop('500ms'), { seconds: 0.5 });
-  assert.deepEqual(parseGop('48'), { frames: 48 });
-  assert.throws(() => parseGop('0'), UsageError);
-  assert.deepEqual(publishOperands('rtmp://h/a/s', undefined, { testPattern: true }), ['test pattern', 'rtmp://h/a/s']);
-  assert.deepEqual(publishOperands('in.flv', 'rtmp://h/a/s', {}), ['in.flv', 'rtmp://h/a/s']);
-  assert.throws(() => publishOperands('in.flv', 'rtmp://h/a/s', { testPattern: true }), /no input with --test-pattern/);
-  assert.throws(() => publishOperands('rtmp://h/a/s', undefined, {}), /usage: rtmp publish <input> <url>/);
-  assert.throws(() => publishOperands('rtmp://h/a/s', undefined, { testPattern: true, transcode: true }), UsageError);
 });
