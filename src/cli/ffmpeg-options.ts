@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { MediaPacket } from '../media/packet.js';
+import { parseRtmpUrl } from '../rtmp/url.js';
 import { inputArgs, outputArgs, splitArgs, testPatternArgs, type EncodeSettings } from '../pipeline/ffmpeg-args.js';
 import { FfmpegFlvSink, ffmpegFlvPackets, ffmpegHasFilter, findFont, type FfmpegSpawnOptions } from '../pipeline/ffmpeg.js';
 import type { FlvSourceOptions } from '../pipeline/flv-file-source.js';
@@ -27,6 +28,7 @@ export interface FfmpegPublishRaw {
   gop?: string;
   duration?: string;
   verbose?: boolean;
+  showKey?: boolean;
 }
 
 const DEFAULT_SIZE = '1280x720';
@@ -84,6 +86,15 @@ export async function ffmpegPublishInput(input: string, raw: FfmpegPublishRaw, r
     if (stray) throw new UsageError(`${stray} needs ffmpeg: use it with --test-pattern, --transcode or --ffmpeg-args`);
     return undefined;
   }
+  // ffmpeg's messages may quote an RTMP input URL: its key is a secret too.
+  if (/^rtmps?:\/\//i.test(input) && !raw.showKey) {
+    try {
+      const source = parseRtmpUrl(input);
+      reporter.addSecrets(source.stream, source.password ?? '');
+    } catch {
+      // not ours to judge: ffmpeg reports what it cannot open
+    }
+  }
   const spawn: Omit<FfmpegSpawnOptions, 'signal'> = {};
   if (raw.ffmpeg !== undefined) spawn.ffmpegPath = raw.ffmpeg;
   if (raw.verbose) spawn.onStderr = (text) => reporter.debug(`ffmpeg: ${text.trimEnd()}`);
@@ -104,7 +115,8 @@ export async function ffmpegPublishInput(input: string, raw: FfmpegPublishRaw, r
   }
   reporter.debug(`ffmpeg ${args.join(' ')}`);
   return {
-    readsFile: !raw.testPattern && raw.ffmpegArgs === undefined,
+    // A URL (rtmp://, srt://, https://…) or anything --ffmpeg-args describes is ffmpeg's to open.
+    readsFile: !raw.testPattern && raw.ffmpegArgs === undefined && !/^[a-z][a-z0-9+.-]*:/i.test(input),
     ...(durationMs !== undefined ? { durationMs } : {}),
     open: (opts) => ffmpegFlvPackets(args, { ...spawn, ...opts, stdin: input === '-' && !raw.testPattern ? 'inherit' : 'ignore' }),
   };

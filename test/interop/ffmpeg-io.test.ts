@@ -168,6 +168,11 @@ test('ffmpeg missing (PATH without it, or --ffmpeg /nonexistent) or failing (bad
   const bad = await rtmpCli(['publish', '--ffmpeg-args', '-f lavfi', 'nosuchfilter=1', url]);
   assert.equal(bad.code, 9);
   assert.match(only(bad.stderr), /^error: ffmpeg exited with status 1: \[lavfi\] No such filter: 'nosuchfilter'/);
+  // ffmpeg cannot open an RTMP input: its reason, with that URL's key hidden like ours.
+  const source = await rtmpCli(['publish', '--transcode', 'rtmp://127.0.0.1:1/src/SOURCEKEY42', url]);
+  assert.equal(source.code, 9);
+  assert.match(only(source.stderr), /^error: ffmpeg exited with status 1: .*Connection refused/);
+  assert.ok(!source.stderr.includes('SOURCEKEY42'), source.stderr);
   const unclosed = await rtmpCli(['publish', '--ffmpeg-args', "-f 'lavfi", 'x', url]);
   assert.equal(unclosed.code, 2);
   assert.match(only(unclosed.stderr), /--ffmpeg-args: unclosed ' quote/);
