@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 import type { MediaPacket } from '../media/packet.js';
 import { parseRtmpUrl } from '../rtmp/url.js';
 import { inputArgs, outputArgs, splitArgs, testPatternArgs, type EncodeSettings } from '../pipeline/ffmpeg-args.js';
-import { FfmpegFlvSink, ffmpegFlvPackets, ffmpegHasFilter, findFont, type FfmpegSpawnOptions } from '../pipeline/ffmpeg.js';
+import type { FfmpegFlvSink, FfmpegSpawnOptions } from '../pipeline/ffmpeg.js';
 import type { FlvSourceOptions } from '../pipeline/flv-file-source.js';
 import { parseDuration, parseIntOption } from './options.js';
 import type { Reporter } from './ui.js';
@@ -95,6 +95,8 @@ export async function ffmpegPublishInput(input: string, raw: FfmpegPublishRaw, r
       // not ours to judge: ffmpeg reports what it cannot open
     }
   }
+  // execa is loaded only when ffmpeg is used: it is most of a plain publish's start-up otherwise.
+  const { ffmpegFlvPackets, ffmpegHasFilter, findFont } = await import('../pipeline/ffmpeg.js');
   const spawn: Omit<FfmpegSpawnOptions, 'signal'> = {};
   if (raw.ffmpeg !== undefined) spawn.ffmpegPath = raw.ffmpeg;
   if (raw.verbose) spawn.onStderr = (text) => reporter.debug(`ffmpeg: ${text.trimEnd()}`);
@@ -183,7 +185,7 @@ export function addFfmpegPlayOptions(cmd: Command): Command {
  * Checks play's output choice (exactly one of -o and --ffmpeg-output) and
  * returns how to start the ffmpeg sink, or undefined for -o.
  */
-export function ffmpegPlayOutput(raw: FfmpegPlayRaw, reporter: Reporter): (() => FfmpegFlvSink) | undefined {
+export async function ffmpegPlayOutput(raw: FfmpegPlayRaw, reporter: Reporter): Promise<(() => FfmpegFlvSink) | undefined> {
   if (raw.ffmpegOutput === undefined) {
     if (raw.output === undefined) throw new UsageError("rtmp play needs -o <file.flv|-> or --ffmpeg-output '<ffmpeg output args>'");
     return undefined;
@@ -196,5 +198,6 @@ export function ffmpegPlayOutput(raw: FfmpegPlayRaw, reporter: Reporter): (() =>
   if (raw.ffmpeg !== undefined) spawn.ffmpegPath = raw.ffmpeg;
   if (raw.verbose) spawn.onStderr = (text) => reporter.debug(`ffmpeg: ${text.trimEnd()}`);
   reporter.debug(`ffmpeg ${args.join(' ')}`);
+  const { FfmpegFlvSink } = await import('../pipeline/ffmpeg.js');
   return () => new FfmpegFlvSink(args, spawn);
 }

@@ -50,7 +50,7 @@ export function registerPlay(program: Command, ctx: RunContext): void {
 
 async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx: RunContext): Promise<number> {
   const { url, shownUrl, client: clientOpts } = setupCommon(rawUrl, raw, reporter);
-  const toFfmpeg = ffmpegPlayOutput(raw, reporter);
+  const toFfmpeg = await ffmpegPlayOutput(raw, reporter);
   const output = raw.output ?? '-';
   const durationMs = raw.duration !== undefined ? parseDuration(raw.duration, '--duration') : 0;
   const bufferMs = parseIntOption(raw.buffer, '--buffer', 0, 0xffffffff);

@@ -18,12 +18,12 @@ test('--size, --gop and the publish operands are validated up front', () => {
   assert.throws(() => publishOperands('rtmp://h/a/s', undefined, { testPattern: true, transcode: true }), UsageError);
 });
 
-test('play takes exactly one of -o and --ffmpeg-output, and --ffmpeg-output needs arguments', () => {
+test('play takes exactly one of -o and --ffmpeg-output, and --ffmpeg-output needs arguments', async () => {
   const rep = new Reporter({ quiet: true });
-  assert.equal(ffmpegPlayOutput({ output: '-' }, rep), undefined);
-  assert.equal(typeof ffmpegPlayOutput({ ffmpegOutput: '-c copy out.ts' }, rep), 'function');
-  assert.throws(() => ffmpegPlayOutput({}, rep), /needs -o/);
-  assert.throws(() => ffmpegPlayOutput({ output: 'x.flv', ffmpegOutput: '-f null -' }, rep), /cannot be used together/);
-  assert.throws(() => ffmpegPlayOutput({ ffmpegOutput: '  ' }, rep), /needs ffmpeg output arguments/);
-  assert.throws(() => ffmpegPlayOutput({ ffmpegOutput: "-c copy 'out.ts" }, rep), /--ffmpeg-output: unclosed ' quote/);
+  assert.equal(await ffmpegPlayOutput({ output: '-' }, rep), undefined);
+  assert.equal(typeof (await ffmpegPlayOutput({ ffmpegOutput: '-c copy out.ts' }, rep)), 'function');
+  await assert.rejects(ffmpegPlayOutput({}, rep), /needs -o/);
+  await assert.rejects(ffmpegPlayOutput({ output: 'x.flv', ffmpegOutput: '-f null -' }, rep), /cannot be used together/);
+  await assert.rejects(ffmpegPlayOutput({ ffmpegOutput: '  ' }, rep), /needs ffmpeg output arguments/);
+  await assert.rejects(ffmpegPlayOutput({ ffmpegOutput: "-c copy 'out.ts" }, rep), /--ffmpeg-output: unclosed ' quote/);
 });
