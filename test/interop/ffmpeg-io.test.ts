@@ -154,7 +154,7 @@ test('play --ffmpeg-output: the .ts ffmpeg writes holds the source packets (coun
   assert.match(missing.stderr, /error: ffmpeg not found at '\/nonexistent\/ffmpeg' \(--ffmpeg\)/);
 });
 
-test('ffmpeg missing (PATH without it, or --ffmpeg /nonexistent) or failing (bad --ffmpeg-args): one line, exit 9, before any connection', async (t) => {
+test('ffmpeg missing (PATH without it, or --ffmpeg /nonexistent) or failing (bad --ffmpeg-args, unreachable input): one line, exit 9, before any connection; a refused connection stops ffmpeg', async (t) => {
   if (!havePeers(t, ['ffmpeg'])) return;
   // Nothing listens on port 1: reaching the network would be a connection error (exit 4).
   const url = 'rtmp://127.0.0.1:1/live/x';
@@ -173,6 +173,12 @@ test('ffmpeg missing (PATH without it, or --ffmpeg /nonexistent) or failing (bad
   assert.equal(source.code, 9);
   assert.match(only(source.stderr), /^error: ffmpeg exited with status 1: .*Connection refused/);
   assert.ok(!source.stderr.includes('SOURCEKEY42'), source.stderr);
+  // ffmpeg runs (the first packet is read before connecting), then the connection is refused: ffmpeg is stopped.
+  const marker = uniqueSine();
+  const refused = await rtmpCli(['publish', '--ffmpeg-args', '-f lavfi', marker, url]);
+  assert.equal(refused.code, 4);
+  assert.match(only(refused.stderr), /connection refused by 127\.0\.0\.1:1/);
+  assert.deepEqual(ffmpegsWith(marker), []);
   const unclosed = await rtmpCli(['publish', '--ffmpeg-args', "-f 'lavfi", 'x', url]);
   assert.equal(unclosed.code, 2);
   assert.match(only(unclosed.stderr), /--ffmpeg-args: unclosed ' quote/);
