@@ -18,14 +18,13 @@ import {
   processesWith,
   rtmpCli,
   runFfmpeg,
-  startNginx,
   startRtmpCli,
   startRtmpCliInto,
   tempDir,
   waitForExit,
   type ProbedPacket,
 } from '../helpers/peers.js';
-import { havePeers, startRecorder } from '../helpers/interop.js';
+import { havePeers, nginxForTest, startRecorder } from '../helpers/interop.js';
 
 const NOT_FOUND = 'ffmpeg not found on PATH; install it (e.g. apt-get install ffmpeg) or pass --ffmpeg <path>';
 
@@ -61,9 +60,8 @@ function only(stderr: string): string {
 const track = (packets: ProbedPacket[], type: 'video' | 'audio'): ProbedPacket[] => packets.filter((p) => p.codecType === type);
 
 test('publish --test-pattern --duration 2s: H.264 + AAC 48 kHz at the requested size and fps, fps x duration frames, GOP as asked, in real time', async (t) => {
-  if (!havePeers(t)) return;
-  const nginx = await startNginx();
-  t.after(() => nginx.stop());
+  const nginx = await nginxForTest(t);
+  if (!nginx) return;
   const out = path.join(await tempDir('ff-tp'), 'tp.flv');
   const player = await startRecorder(t, nginx, 'live', 'tp', out);
   const started = performance.now();
@@ -89,9 +87,8 @@ test('publish --test-pattern --duration 2s: H.264 + AAC 48 kHz at the requested 
 });
 
 test('publish --transcode: mpeg4 + mp3 in AVI arrives as H.264/AAC with every frame; codec copy of it fails with exit 9 and ffmpeg\'s reason', async (t) => {
-  if (!havePeers(t)) return;
-  const nginx = await startNginx();
-  t.after(() => nginx.stop());
+  const nginx = await nginxForTest(t);
+  if (!nginx) return;
   const dir = await tempDir('ff-tc');
   const src = path.join(dir, 'in.avi');
   await runFfmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25', '-f', 'lavfi', '-i', 'sine=sample_rate=44100', '-t', '2', '-c:v', 'mpeg4', '-c:a', 'libmp3lame', src]);
@@ -117,9 +114,8 @@ test('publish --transcode: mpeg4 + mp3 in AVI arrives as H.264/AAC with every fr
 });
 
 test('play --ffmpeg-output: the .ts ffmpeg writes holds the source packets (counts and hashes); -o with it is a usage error', async (t) => {
-  if (!havePeers(t)) return;
-  const nginx = await startNginx();
-  t.after(() => nginx.stop());
+  const nginx = await nginxForTest(t);
+  if (!nginx) return;
   const dir = await tempDir('ff-out');
   const src = path.join(nginx.vodDir, 'src.flv');
   await genFlv(src, { seconds: 2, size: '320x240', fps: 25 });
@@ -185,9 +181,8 @@ test('ffmpeg missing (PATH without it, or --ffmpeg /nonexistent) or failing (bad
 });
 
 test('ffmpeg killed mid-stream: play --ffmpeg-output exits 9; publish unpublishes (players see the end) and exits 9, naming the signal', async (t) => {
-  if (!havePeers(t)) return;
-  const nginx = await startNginx();
-  t.after(() => nginx.stop());
+  const nginx = await nginxForTest(t);
+  if (!nginx) return;
   const out = path.join(await tempDir('ff-die'), 'die.flv');
   const player = await startRecorder(t, nginx, 'live', 'die', out);
   const marker = uniqueSine();
@@ -220,9 +215,8 @@ test('ffmpeg killed mid-stream: play --ffmpeg-output exits 9; publish unpublishe
 });
 
 test('no ffmpeg survives: SIGINT to play --ffmpeg-output (whose file is finalized), SIGINT to publish, the server going away', async (t) => {
-  if (!havePeers(t)) return;
-  const nginx = await startNginx();
-  t.after(() => nginx.stop());
+  const nginx = await nginxForTest(t);
+  if (!nginx) return;
   const url = nginx.url('live', 'sig');
 
   const m1 = uniqueSine();
@@ -268,9 +262,8 @@ test('no ffmpeg survives: SIGINT to play --ffmpeg-output (whose file is finalize
 });
 
 test('play -o - into a reader that goes away (head -c 1000, a killed ffmpeg): exit 3 with one line, no hang', async (t) => {
-  if (!havePeers(t)) return;
-  const nginx = await startNginx();
-  t.after(() => nginx.stop());
+  const nginx = await nginxForTest(t);
+  if (!nginx) return;
   const url = nginx.url('live', 'pipe');
   const head = startRtmpCliInto(['play', '--quiet', url, '-o', '-'], ['head', '-c', '1000']);
   const ff = startRtmpCliInto(['play', '--quiet', url, '-o', '-'], ['ffmpeg', '-v', 'error', '-f', 'flv', '-i', 'pipe:0', '-f', 'null', '-']);
