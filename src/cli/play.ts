@@ -94,6 +94,7 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
       await stream.play(url.stream, { start, bufferMs });
       reporter.stepDone(`playing ${shownUrl}`);
       sink ??= toFfmpeg ? toFfmpeg() : await FlvFileSink.open(output, { force: raw.force ?? false });
+      void sink.done?.then(() => stream.stop()); // --ffmpeg-output: ffmpeg has all it wanted
       const bar = (liveBar ??= reporter.progress(0, ' {media} recorded | {rate} | {bytes}'));
       attempt = 0;
       rebaser.reset();

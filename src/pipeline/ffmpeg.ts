@@ -149,29 +149,44 @@ export async function* ffmpegFlvPackets(args: readonly string[], opts: FfmpegSou
 export interface PacketSink {
   write(packet: MediaPacket): Promise<void>;
   close(): Promise<unknown>;
+  /** Resolves when the sink wants no more packets (an ffmpeg that finished by itself, e.g. `-t 10`). */
+  readonly done?: Promise<void>;
 }
 
 /**
  * FLV into ffmpeg's stdin (`args` read `-f flv -i pipe:0`); ffmpeg's stdout
  * is ours, so `-f mpegts -` works. close() ends ffmpeg's input and waits for
  * it to finish its output; a failed ffmpeg surfaces as FfmpegError from the
- * next write() or from close().
+ * next write() or from close(). An ffmpeg that exits with status 0 before
+ * its input ends has what it wanted: `done` resolves and later packets are
+ * dropped.
  */
 export class FfmpegFlvSink implements PacketSink {
+  readonly done: Promise<void>;
   private readonly proc: FfmpegProcess;
   private readonly flv: FlvFileSink;
   private closing: Promise<void> | undefined;
+  private finished = false;
 
   constructor(args: readonly string[], opts: Omit<FfmpegSpawnOptions, 'stdin' | 'stdout' | 'signal'> = {}) {
     this.proc = new FfmpegProcess(args, { ...opts, stdin: 'pipe', stdout: 'inherit' });
     this.flv = FlvFileSink.toStream(this.proc.stdin!, 'ffmpeg input');
+    this.done = new Promise((resolve) => {
+      void this.proc.outcome().then((failure) => {
+        if (failure || this.closing) return;
+        this.finished = true;
+        resolve();
+      });
+    });
   }
 
   async write(packet: MediaPacket): Promise<void> {
+    if (this.finished) return;
     try {
       await this.flv.write(packet);
     } catch (e) {
-      throw await this.explain(e);
+      const failure = await this.explain(e);
+      if (failure) throw failure;
     }
   }
 
@@ -181,7 +196,8 @@ export class FfmpegFlvSink implements PacketSink {
       try {
         await this.flv.close();
       } catch (e) {
-        throw await this.explain(e);
+        const failure = await this.explain(e);
+        if (failure) throw failure;
       } finally {
         this.proc.stdin?.end();
       }
@@ -191,14 +207,17 @@ export class FfmpegFlvSink implements PacketSink {
     return this.closing;
   }
 
-  /** A write error is usually ffmpeg having exited: its own error says why. */
+  /**
+   * A write error is usually ffmpeg having exited: its own error says why,
+   * and after a successful exit there is nothing to report (undefined).
+   */
   private async explain(e: unknown): Promise<unknown> {
     // The broken pipe is often noticed before the exit: give ffmpeg a moment, then end it.
     const exited = await Promise.race([this.proc.outcome().then(() => true), sleep(KILL_GRACE_MS).then(() => false)]);
     if (!exited) await this.proc.stop();
     const failure = await this.proc.outcome();
     if (failure) return failure;
-    return isRtmpError(e) ? new FfmpegError('ffmpeg stopped reading its input before the stream ended', 0, this.proc.tail.toString(), { cause: e }) : e;
+    return exited && isRtmpError(e) ? undefined : e;
   }
 }
 

@@ -214,20 +214,32 @@ test('ffmpeg killed mid-stream: play --ffmpeg-output exits 9; publish unpublishe
   assert.ok((await stat(out)).size > 1000);
 });
 
-test('no ffmpeg survives: SIGINT to play --ffmpeg-output (whose file is finalized), SIGINT to publish, the server going away', async (t) => {
+test('play --ffmpeg-output ends with an ffmpeg that finishes (-t 1); no ffmpeg survives SIGINT to play (its file is finalized) or publish, or the server going away', async (t) => {
   const nginx = await nginxForTest(t);
   if (!nginx) return;
   const url = nginx.url('live', 'sig');
 
+  // Video too: an FLV header announcing video makes an ffmpeg reader wait for it (up to 5 s of probing).
   const m1 = uniqueSine();
-  const pub = startRtmpCli(['publish', '--ffmpeg-args', '-f lavfi', m1, url]);
+  // Keyframes every 5 frames: nginx sends a joining player video from wherever it is, and ffmpeg's codec copy starts at a keyframe.
+  const pub = startRtmpCli(['publish', '--transcode', '--gop', '5', '--ffmpeg-args', '-f lavfi', `testsrc2=size=160x120:rate=25[out0];${m1}[out1]`, url]);
   t.after(() => pub.stop());
   await nginx.waitForLog(/publish: name='sig'/);
   const dir = await tempDir('ff-sig');
   const ts = path.join(dir, `sig-${process.pid}.ts`);
-  const play = startRtmpCli(['play', url, '--ffmpeg-output', `-c:a aac '${ts}'`]);
+  const play = startRtmpCli(['play', url, '--ffmpeg-output', `-c copy '${ts}'`]);
   t.after(() => play.stop());
-  await nginx.waitForLog(/play: name='sig'/);
+  // An ffmpeg that finishes by itself (-t 1) ends play normally while the stream goes on.
+  const oneSecond = path.join(dir, 'one.ts');
+  const short = startRtmpCli(['play', url, '--ffmpeg-output', `-t 1 -c copy '${oneSecond}'`]);
+  t.after(() => short.stop());
+  await nginx.waitForLog(/play: name='sig'/, { count: 2 });
+  const r0 = await waitForExit(short, 6000);
+  assert.equal(r0.forced, false, 'play ended when its ffmpeg did');
+  assert.equal(r0.code, 0, r0.stderr);
+  assert.match(r0.stderr, /to ffmpeg \(stopped\)/);
+  const oneVideo = track(await probePackets(oneSecond), 'video').length;
+  assert.ok(oneVideo >= 20 && oneVideo <= 28, `about 1 s at 25 fps (from the first keyframe): ${oneVideo} frames`);
   await ffmpegPid(m1);
   await ffmpegPid(ts);
   await new Promise((r) => setTimeout(r, 800));
@@ -238,8 +250,8 @@ test('no ffmpeg survives: SIGINT to play --ffmpeg-output (whose file is finalize
   assert.equal(r1.forced, false);
   assert.equal(r1.code, 0, r1.stderr);
   assert.deepEqual(ffmpegsWith(ts), []);
-  const audio = track(await probePackets(ts), 'audio');
-  assert.ok(audio.length > 10, `the .ts holds the audio (${audio.length} packets)`);
+  const finalized = await probePackets(ts);
+  assert.ok(track(finalized, 'video').length > 10 && track(finalized, 'audio').length > 10, 'the .ts holds video and audio');
 
   // SIGINT to publish: exit 130, ffmpeg gone by then.
   process.kill(pub.pid!, 'SIGINT');
