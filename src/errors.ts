@@ -141,13 +141,19 @@ export class IoError extends RtmpError {
   }
 }
 
-/** A spawned ffmpeg failed; `stderrTail` holds its last lines (bounded). */
+/**
+ * A spawned ffmpeg failed or is missing; `exitCode` or `signal` says how it
+ * ended, `stderrTail` holds its last output (bounded by maxFfmpegStderrTail).
+ */
 export class FfmpegError extends RtmpError {
   readonly exitCode: number | undefined;
+  /** The signal that killed ffmpeg, e.g. `SIGKILL`. */
+  readonly signal: string | undefined;
   readonly stderrTail: string;
-  constructor(message: string, exitCode: number | undefined, stderrTail: string, options?: { cause?: unknown }) {
+  constructor(message: string, exitCode: number | undefined, stderrTail: string, options?: { cause?: unknown; signal?: string }) {
     super('RTMP_ERR_FFMPEG', message, options);
     this.exitCode = exitCode;
+    this.signal = options?.signal;
     this.stderrTail = stderrTail;
   }
 }

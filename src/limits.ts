@@ -33,6 +33,8 @@ export interface Limits {
   maxContainerHoldBytes: number;
   /** MP4/MOV/MKV output: video frames held until their B-frame group is whole (a keyframe releases them sooner). */
   maxContainerHoldFrames: number;
+  /** Characters of a spawned ffmpeg's stderr kept for its error message; it can print for hours. */
+  maxFfmpegStderrTail: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -49,6 +51,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxPlayerQueueBytes: 4 * 1024 * 1024,
   maxContainerHoldBytes: 16 * 1024 * 1024,
   maxContainerHoldFrames: 600,
+  maxFfmpegStderrTail: 8 * 1024,
 });
 
 /** Fill unspecified limits with the defaults. */

@@ -12,7 +12,9 @@ import { PacketType, isVideoKeyframe, isVideoSequenceHeader } from '../media/pac
 import { ts32 } from '../media/timestamp.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay, Rebaser } from '../pipeline/continuity.js';
-import { checkSinkOptions, formatOfPath, openMediaSink, parseFormatOption, type MediaSink, type MediaSinkOptions } from '../pipeline/media-sink.js';
+import { checkSinkOptions, formatOfPath, openMediaSink, parseFormatOption, type MediaSinkOptions } from '../pipeline/media-sink.js';
+import { addFfmpegPlayOptions, ffmpegPlayOutput, type FfmpegPlayRaw } from './ffmpeg-options.js';
+import type { PacketSink } from '../pipeline/ffmpeg.js';
 import { addCommonOptions, addRetryOptions, parseDuration, parseIntOption, parseRetryOptions, setupCommon, type CommonRaw, type RetryRaw } from './options.js';
 import { formatBitrate, formatBytes, formatMs, type ProgressHandle, type Reporter } from './ui.js';
 import type { RunContext } from './main.js';
@@ -20,7 +22,7 @@ import type { RunContext } from './main.js';
 /** Error codes of a lost or broken connection, which --reconnect retries. */
 const RETRYABLE = new Set(['RTMP_ERR_CONNECTION', 'RTMP_ERR_TIMEOUT', 'RTMP_ERR_HANDSHAKE', 'RTMP_ERR_PROTOCOL']);
 
-interface PlayRaw extends CommonRaw, RetryRaw {
+interface PlayRaw extends CommonRaw, RetryRaw, FfmpegPlayRaw {
   output?: string;
   force?: boolean;
   duration?: string;
@@ -38,7 +40,7 @@ export function registerPlay(program: Command, ctx: RunContext): void {
     .command('play')
     .description('play a stream from an RTMP server and record it to FLV, MP4, MOV or MKV')
     .argument('<url>', 'rtmp://host[:port]/app[/instance]/stream')
-    .requiredOption('-o, --output <file>', 'file to write (.flv, .mp4, .mov, .mkv by extension), or - for FLV on stdout')
+    .option('-o, --output <file>', 'file to write (.flv, .mp4, .mov, .mkv by extension), or - for FLV on stdout (this or --ffmpeg-output is required)')
     .option('-y, --force', 'overwrite the output file if it exists')
     .option('--format <name>', 'output format whatever the extension: flv, mp4, mov, mkv, webm')
     .option('--faststart', 'MP4/MOV: record to <file>.rec.flv, then write a moov-first MP4 at the end (default: fragmented MP4)')
@@ -49,11 +51,13 @@ export function registerPlay(program: Command, ctx: RunContext): void {
     .option('--idle-timeout <duration>', 'end the recording after this long without media (0 = never)', '30s')
     .option('--json', 'write NDJSON events (playing, progress, reconnecting, done, error) to stdout; needs -o <file>');
   addRetryOptions(cmd, 'after a dropped connection, play again and go on writing the same file');
+  addFfmpegPlayOptions(cmd);
   addCommonOptions(cmd).action((url: string, raw: PlayRaw) => ctx.run(raw, (rep) => playCommand(url, raw, rep, ctx)));
 }
 
 async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx: RunContext): Promise<number> {
   const { url, shownUrl, client: clientOpts } = setupCommon(rawUrl, raw, reporter);
+  const toFfmpeg = await ffmpegPlayOutput(raw, reporter);
   const output = raw.output ?? '-';
   const durationMs = raw.duration !== undefined ? parseDuration(raw.duration, '--duration') : 0;
   const bufferMs = parseIntOption(raw.buffer, '--buffer', 0, 0xffffffff);
@@ -67,14 +71,14 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
     fastStart: raw.faststart ?? false,
     onWarning: (m) => reporter.warn(m),
   };
-  checkSinkOptions(output, sinkOpts);
-  if (output !== '-' && !raw.force) {
+  if (!toFfmpeg) checkSinkOptions(output, sinkOpts);
+  if (!toFfmpeg && output !== '-' && !raw.force) {
     const exists = await access(output).then(() => true, () => false);
     if (exists) throw new IoError(`'${output}' exists; use --force to overwrite`);
   }
 
   const retry = raw.reconnect ? parseRetryOptions(raw) : undefined;
-  let sink: MediaSink | undefined;
+  let sink: PacketSink | undefined;
   let end: PlayEnd | undefined;
   let media = 0;
   let bytes = 0;
@@ -105,7 +109,8 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
       await stream.play(url.stream, { start, bufferMs });
       reporter.stepDone(`playing ${shownUrl}`);
       reporter.event('playing', { url: shownUrl, attempt: reconnects });
-      sink ??= await openMediaSink(output, sinkOpts);
+      sink ??= toFfmpeg ? toFfmpeg() : await openMediaSink(output, sinkOpts);
+      void sink.done?.then(() => stream.stop()); // --ffmpeg-output: ffmpeg has all it wanted
       const bar = (liveBar ??= reporter.progress(0, ' {media} recorded | {rate} | {bytes}'));
       attempt = 0;
       rebaser.reset();
@@ -169,7 +174,8 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
   }
   liveBar?.stop();
   // The recording is finalized whatever happened, so what arrived stays a valid FLV.
-  if (sink) await sink.close();
+  // A failed ffmpeg output (--ffmpeg-output) must not hide why the stream failed.
+  if (sink) await sink.close().catch((e: unknown) => (failure ??= e));
   if (failure) {
     if (failure instanceof ConnectionError && media > 0) {
       throw new ConnectionError(`${failure.message} after ${formatMs(spanMs)} of media; the recording up to there is a valid ${sinkOpts.format.toUpperCase()}`, { cause: failure });
@@ -183,7 +189,7 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
   const why = end === undefined ? 'ended' : end.reason === 'eof' ? 'stream ended' : end.reason === 'status' ? end.code : end.reason === 'stopped' ? (durationMs > 0 && spanMs >= durationMs ? 'duration reached' : 'stopped') : 'idle';
   reporter.event('done', { url: shownUrl, output, mediaMs: spanMs, packets: media, bytes, end: why, reconnects });
   reporter.success(
-    `recorded ${formatMs(spanMs)} (${media} packets, ${formatBytes(bytes)}) from ${shownUrl} to ${output === '-' ? 'stdout' : output} (${why})` +
+    `recorded ${formatMs(spanMs)} (${media} packets, ${formatBytes(bytes)}) from ${shownUrl} to ${toFfmpeg ? 'ffmpeg' : output === '-' ? 'stdout' : output} (${why})` +
       (reconnects > 0 ? `; ${reconnects} reconnect(s)` : ''),
   );
   return 0;

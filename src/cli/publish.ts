@@ -9,17 +9,18 @@ import { redactUrl, resolveReconnectUrl } from '../rtmp/url.js';
 import type { NetStream, PublishMode } from '../client/net-stream.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from '../pipeline/continuity.js';
-import { AbortedError, IoError, UsageError } from '../errors.js';
+import { AbortedError, FfmpegError, IoError, UsageError } from '../errors.js';
 import type { MediaPacket } from '../media/packet.js';
 import { readFlvPackets } from '../pipeline/flv-file-source.js';
 import { pumpPublish, startPublish, type PublishStats } from '../pipeline/publish.js';
 import { parseScriptData } from '../flv/script-data.js';
 import { asObject, getNumber } from '../amf/expect.js';
+import { addFfmpegPublishOptions, ffmpegPublishInput, publishOperands, type FfmpegPublishRaw } from './ffmpeg-options.js';
 import { addCommonOptions, addRetryOptions, parseIntOption, parseRetryOptions, setupCommon, type CommonRaw, type RetryRaw } from './options.js';
 import { formatBitrate, formatBytes, formatMs, type Reporter } from './ui.js';
 import type { RunContext } from './main.js';
 
-interface PublishRaw extends CommonRaw, RetryRaw {
+interface PublishRaw extends CommonRaw, RetryRaw, FfmpegPublishRaw {
   realtime: boolean;
   loop: string;
   mode: string;
@@ -29,15 +30,19 @@ interface PublishRaw extends CommonRaw, RetryRaw {
 export function registerPublish(program: Command, ctx: RunContext): void {
   const cmd = program
     .command('publish')
-    .description('publish an FLV file (or - for stdin) to an RTMP server')
-    .argument('<input>', 'FLV file to send, or - to read FLV from stdin')
-    .argument('<url>', 'rtmp://host[:port]/app[/instance]/stream-key')
+    .description('publish an FLV file (or - for stdin), an ffmpeg input or a test pattern to an RTMP server')
+    .usage('[options] <input> <url>\n       rtmp publish [options] --test-pattern <url>')
+    .argument('[input]', 'FLV file to send, - to read FLV from stdin, or an ffmpeg input with --transcode/--ffmpeg-args (none with --test-pattern)')
+    .argument('[url]', 'rtmp://host[:port]/app[/instance]/stream-key')
     .option('--no-realtime', 'send as fast as the server takes it instead of pacing by timestamps')
     .option('--loop <n>', 'send the input n times (timestamps keep increasing; not with stdin)', '1')
     .option('--mode <mode>', 'publish type: live, record or append', 'live')
     .option('--json', 'write NDJSON events (publishing, progress, reconnecting, done, error) to stdout');
   addRetryOptions(cmd, 'after a dropped connection, publish again and resume at the next keyframe');
-  addCommonOptions(cmd).action((input: string, url: string, raw: PublishRaw) => ctx.run(raw, (rep) => publishCommand(input, url, raw, rep, ctx)));
+  addFfmpegPublishOptions(cmd);
+  addCommonOptions(cmd).action((a: string | undefined, b: string | undefined, raw: PublishRaw) =>
+    ctx.run(raw, (rep) => publishCommand(...publishOperands(a, b, raw), raw, rep, ctx)),
+  );
 }
 
 async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, reporter: Reporter, ctx: RunContext): Promise<number> {
@@ -47,9 +52,10 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
   if (mode !== 'live' && mode !== 'record' && mode !== 'append') throw new UsageError(`--mode must be live, record or append, not '${raw.mode}'`);
   if (input === '-' && loops > 1) throw new UsageError('--loop needs a file: stdin can be read only once');
 
+  const viaFfmpeg = await ffmpegPublishInput(input, raw, reporter, ctx.signal);
   // Check the input before touching the network: a missing file or a non-FLV fails fast.
   let fileSize = 0;
-  if (input !== '-') {
+  if (input !== '-' && (viaFfmpeg?.readsFile ?? true)) {
     try {
       const st = await stat(input);
       if (!st.isFile()) throw new IoError(`'${input}' is not a regular file`);
@@ -61,7 +67,8 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
     }
   }
   const onWarning = (message: string, offset: number): void => reporter.warn(`${input === '-' ? 'stdin' : input}: ${message} (offset ${offset})`);
-  const first = readFlvPackets(input, { onWarning, signal: ctx.signal });
+  const read = (): AsyncGenerator<MediaPacket> => (viaFfmpeg ? viaFfmpeg.open({ onWarning, signal: ctx.signal }) : readFlvPackets(input, { onWarning, signal: ctx.signal }));
+  const first = read();
   const head = await first.next();
   const firstPass = prepend(head, first);
   let used = false;
@@ -70,9 +77,9 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
       used = true;
       return firstPass;
     }
-    return readFlvPackets(input, { onWarning, signal: ctx.signal });
+    return read();
   };
-  const durationMs = head.done ? 0 : metadataDurationMs(head.value);
+  const durationMs = viaFfmpeg?.durationMs ?? (head.done ? 0 : metadataDurationMs(head.value));
 
   const retry = raw.reconnect ? parseRetryOptions(raw) : undefined;
   // We honour the server's ReconnectRequest (Enhanced RTMP), so we say so in connect.
@@ -83,7 +90,11 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
   let target = url;
   let shownTarget = shownUrl;
   reporter.step(`connecting to ${shownUrl}`);
-  let client = await RtmpClient.connect(url, publishOpts);
+  // The first packet is read already: a failed connect must end the source (an ffmpeg) too.
+  let client = await RtmpClient.connect(url, publishOpts).catch(async (e: unknown) => {
+    await first.return(undefined);
+    throw e;
+  });
   let stats: PublishStats | undefined;
   const started = performance.now();
   // --reconnect: publish again with backoff; the pump resends the headers and resumes at the next keyframe.
@@ -158,11 +169,11 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
       const onReconnect = reconnect && (async (e: unknown): Promise<NetStream> => (stream = await reconnect(e)));
       stats = await pumpPublish(stream, { open, loops, realtime: raw.realtime, signal: ctx.signal, onProgress, switchover, ...(onReconnect ? { reconnect: onReconnect } : {}) });
     } catch (e) {
-      // Interrupted: still end the stream properly so the server and its players see a clean unpublish.
-      if (e instanceof AbortedError && !client.error) {
+      // Interrupted, or ffmpeg died: still end the stream properly so the server and its players see a clean unpublish.
+      if ((e instanceof AbortedError || e instanceof FfmpegError) && !client.error) {
         bar.stop();
         await stream.unpublish().catch(() => {});
-        reporter.warn('interrupted; unpublished the stream');
+        reporter.warn(`${e instanceof AbortedError ? 'interrupted' : 'ffmpeg failed'}; unpublished the stream`);
       }
       throw e;
     } finally {
@@ -171,6 +182,7 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
     await stream.unpublish();
   } finally {
     await client.close();
+    await first.return(undefined);
   }
   const wall = (performance.now() - started) / 1000;
   reporter.event('done', { url: shownUrl, mediaMs: stats.mediaMs, video: stats.video, audio: stats.audio, bytes: stats.bytes, seconds: Number(wall.toFixed(3)), reconnects: stats.reconnects, switchovers: stats.switchovers, skipped: stats.skipped });

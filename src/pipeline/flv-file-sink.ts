@@ -120,6 +120,15 @@ export class FlvFileSink implements MediaSink {
   }
 
   /**
+   * Writes to a stream that is already open (such as ffmpeg's stdin), with
+   * its backpressure; `name` is used in error messages. The stream is not
+   * ended by close().
+   */
+  static toStream(out: Writable, name: string, opts: Pick<FlvFileSinkOptions, 'flags'> = {}): FlvFileSink {
+    return new FlvFileSink(name, { out }, opts.flags ?? { audio: true, video: true });
+  }
+
+  /**
    * Queues one packet. Resolves at once unless the underlying stream asks
    * for `drain`; rejects with IoError after a write error.
    */
@@ -289,6 +298,9 @@ export class FlvFileSink implements MediaSink {
 
   private waitDrain(): Promise<void> {
     const out = this.out!;
+    // A stream that broke (EPIPE) or closed already emits neither drain nor close again.
+    if (this.error) return Promise.reject(this.error);
+    if (out.destroyed) return Promise.reject(new IoError(`cannot write '${this.path === '-' ? 'stdout' : this.path}': it was closed`));
     return new Promise<void>((resolve, reject) => {
       const done = (): void => {
         out.off('drain', done);

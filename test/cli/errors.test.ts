@@ -25,7 +25,8 @@ function assertOneErrorLine(stderr: string, re: RegExp): void {
 test('usage errors exit 2: unknown option, missing argument, bad URL scheme, bad duration', async () => {
   const cases: Array<[string[], RegExp]> = [
     [['publish', '--bogus', sampleFlv, `rtmp://127.0.0.1/live/${KEY}`], /unknown option/],
-    [['play', `rtmp://127.0.0.1/live/${KEY}`], /required option/],
+    [['play', `rtmp://127.0.0.1/live/${KEY}`], /needs -o <file.flv\|-> or --ffmpeg-output/],
+    [['publish', `rtmp://127.0.0.1/live/${KEY}`], /usage: rtmp publish <input> <url>/],
     [['publish', sampleFlv, `http://127.0.0.1/live/${KEY}`], /rtmp/],
     [['play', '--duration', 'soon', `rtmp://127.0.0.1/live/${KEY}`, '-o', '-'], /--duration/],
     [['publish', '--chunk-size', '7', sampleFlv, `rtmp://127.0.0.1/live/${KEY}`], /--chunk-size/],

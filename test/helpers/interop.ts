@@ -4,7 +4,7 @@
 import type { TestContext } from 'node:test';
 import type { MediaPacket } from '../../src/media/packet.js';
 import { readFlvPackets } from '../../src/pipeline/flv-file-source.js';
-import { requirePeer, startRtmpCli, type ChildHandle, type NginxServer, type PeerName } from './peers.js';
+import { requirePeer, startNginx, startRtmpCli, type ChildHandle, type NginxOptions, type NginxServer, type PeerName } from './peers.js';
 
 /** A live app without publish_notify: nginx ends live streams for players with StreamEOF only. */
 export const EOF_ONLY_APP = 'application eof { live on; record off; }';
@@ -12,6 +12,17 @@ export const EOF_ONLY_APP = 'application eof { live on; record off; }';
 /** True when every peer is there (skips locally, fails under CI=true otherwise). */
 export function havePeers(t: TestContext, peers: PeerName[] = ['nginx', 'ffmpeg', 'ffprobe']): boolean {
   return peers.every((p) => requirePeer(t, p));
+}
+
+/**
+ * A private nginx-rtmp for one test, stopped when the test ends; undefined
+ * (the test is skipped, or fails under CI=true) when a peer is missing.
+ */
+export async function nginxForTest(t: TestContext, opts: NginxOptions = {}): Promise<NginxServer | undefined> {
+  if (!havePeers(t)) return undefined;
+  const nginx = await startNginx(opts);
+  t.after(() => nginx.stop());
+  return nginx;
 }
 
 /**

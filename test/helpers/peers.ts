@@ -13,6 +13,7 @@ import { accessSync, constants as fsConstants, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
+import type { Readable } from 'node:stream';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
@@ -142,6 +143,10 @@ interface Launched {
 
 interface LaunchOptions extends RunOptions {
   keepStdinOpen?: boolean;
+  /** The child's stdin is this pipe (another child's stdout), as after `|` in a shell. */
+  stdinFrom?: Readable;
+  /** Leave stdout unread, to be handed to another child with `stdinFrom`. */
+  passStdout?: boolean;
   /** Do not keep the event loop alive for this child (a forgotten server must not hang the test run). */
   unref?: boolean;
 }
@@ -151,7 +156,7 @@ function launch(cmd: string, args: readonly string[], opts: LaunchOptions): Laun
   const child = spawn(cmd, args, {
     cwd: opts.cwd,
     env: opts.env ?? process.env,
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: [opts.stdinFrom ?? 'pipe', 'pipe', 'pipe'],
   });
   liveChildren.add(child);
   if (opts.unref) {
@@ -161,7 +166,7 @@ function launch(cmd: string, args: readonly string[], opts: LaunchOptions): Laun
   const stdout: Buffer[] = [];
   let stderr = '';
   let timedOut = false;
-  child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+  if (!opts.passStdout) child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (text: string) => {
     stderr = (stderr + text).slice(-STDERR_TAIL_CHARS);
@@ -229,8 +234,8 @@ export interface ChildHandle {
 export function startProcess(
   cmd: string,
   args: readonly string[],
-  opts: RunOptions & { stopInput?: string; unref?: boolean } = {},
-): ChildHandle {
+  opts: RunOptions & { stopInput?: string; unref?: boolean; stdinFrom?: Readable; passStdout?: boolean } = {},
+): ChildHandle & { stdout: Readable | null } {
   const { child, done } = launch(cmd, args, { ...opts, keepStdinOpen: opts.input === undefined });
   let stopping: Promise<RunResult> | undefined;
   const steps: Array<() => void> = [];
@@ -255,7 +260,7 @@ export function startProcess(
     })();
     return stopping;
   };
-  return { pid: child.pid, done, stop };
+  return { pid: child.pid, done, stop, stdout: child.stdout };
 }
 
 /** Wait up to `ms` for a background child to exit by itself, then stop() it. `forced` tells which happened. */
@@ -597,6 +602,25 @@ export async function probePackets(
   return packets;
 }
 
+/** What ffprobe says of each stream of a file. */
+export interface ProbedStream {
+  codec_type: string;
+  codec_name: string;
+  width?: number;
+  height?: number;
+  /** e.g. `25/1`. */
+  r_frame_rate?: string;
+  sample_rate?: string;
+  channels?: number;
+}
+
+/** The streams of `input` (ffprobe -show_streams). */
+export async function probeStreams(input: string, opts: { timeoutMs?: number } = {}): Promise<ProbedStream[]> {
+  const args = ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name,width,height,r_frame_rate,sample_rate,channels', '-of', 'json', input];
+  const { stdout } = await runOk(peerBin('ffprobe'), args, { timeoutMs: opts.timeoutMs ?? 30_000 });
+  return (JSON.parse(stdout.toString('utf8')) as { streams?: ProbedStream[] }).streams ?? [];
+}
+
 /** Audio and video packet counts (cheaper than probePackets: no hashing). */
 export async function countPackets(input: string, opts: { timeoutMs?: number } = {}): Promise<{ video: number; audio: number }> {
   const args = ['-v', 'error', '-show_entries', 'packet=codec_type', '-of', 'csv=p=0', input];
@@ -716,6 +740,11 @@ export function ffmpegRecord(url: string, out: string, opts: FfmpegRecordOptions
     '-flush_packets', '1', '-f', 'flv', out,
   ];
   return startProcess(peerBin('ffmpeg'), args, { timeoutMs: opts.timeoutMs ?? 60_000, stopInput: 'q' });
+}
+
+/** `ffmpeg -hide_banner -nostdin -nostats -v error -y ...args` to completion; throws with its stderr unless it exits 0. */
+export function runFfmpeg(args: readonly string[], opts: { timeoutMs?: number } = {}): Promise<RunResult> {
+  return runOk(peerBin('ffmpeg'), ['-hide_banner', '-nostdin', '-nostats', '-v', 'error', '-y', ...args], { timeoutMs: opts.timeoutMs ?? 60_000 });
 }
 
 export interface GenFlvOptions {
@@ -864,4 +893,37 @@ export function startRtmpCli(args: readonly string[], opts: Omit<RtmpCliOptions,
     env: { ...process.env, ...opts.env },
     cwd: repoRoot,
   });
+}
+
+/**
+ * `node bin/rtmp.js ...args | reader ...readerArgs` without a shell: the
+ * reader's stdin is the same pipe as rtmp's stdout, and this process keeps
+ * no end of it, so rtmp sees EPIPE when the reader goes away.
+ */
+export function startRtmpCliInto(
+  args: readonly string[],
+  reader: readonly [string, ...string[]],
+  opts: Omit<RtmpCliOptions, 'input'> = {},
+): { rtmp: ChildHandle; reader: ChildHandle } {
+  const rtmp = startProcess(process.execPath, [rtmpBin, ...args], {
+    timeoutMs: opts.timeoutMs ?? 30_000,
+    env: { ...process.env, ...opts.env },
+    cwd: repoRoot,
+    passStdout: true,
+  });
+  const pipe = rtmp.stdout!;
+  const [cmd, ...readerArgs] = reader;
+  const consumer = startProcess(cmd, readerArgs, { timeoutMs: opts.timeoutMs ?? 30_000, stdinFrom: pipe });
+  pipe.destroy();
+  return { rtmp, reader: consumer };
+}
+
+/** Running processes whose command line contains `marker` (read with ps, without a shell). */
+export function processesWith(marker: string): Array<{ pid: number; args: string }> {
+  const ps = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8', timeout: 5000 });
+  return (ps.stdout ?? '')
+    .split('\n')
+    .map((line) => /^\s*(\d+)\s+(.*)$/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null && m[2]!.includes(marker) && !m[2]!.startsWith('ps '))
+    .map((m) => ({ pid: Number(m[1]), args: m[2]! }));
 }
