@@ -18,7 +18,7 @@
  */
 import type { ByteReader } from '../bytes/byte-reader.js';
 import { readLeniently } from '../bytes/lenient.js';
-import { readModEx } from './video-tag.js';
+import { readModEx } from './enhanced.js';
 
 /** Codec names shared by legacy SoundFormats and Enhanced RTMP FourCCs. */
 export type AudioCodec =
