@@ -10,6 +10,7 @@ import type { AmfObject, AmfValue } from '../amf/value.js';
 import { ByteReader } from '../bytes/byte-reader.js';
 import { ByteWriter } from '../bytes/byte-writer.js';
 import { MediaFormatError } from '../errors.js';
+import { shortRead } from './format-error.js';
 import type { Limits } from '../limits.js';
 import { AudioPacketType, buildExAudioMessage, buildExVideoMessage, VideoFrameType, VideoPacketType, type AudioFourCc, type VideoFourCc } from './enhanced.js';
 
@@ -106,7 +107,7 @@ const MULTICHANNEL = 'MultichannelConfig';
 
 /** Parses the body of an audio MultichannelConfig packet. */
 export function parseMultichannelConfig(data: Buffer): MultichannelConfig {
-  const r = new ByteReader(data, (field, needed, offset, available) => new MediaFormatError(MULTICHANNEL, `truncated ${field}: needed ${needed} bytes at offset ${offset}, ${available} left`));
+  const r = new ByteReader(data, shortRead(MULTICHANNEL));
   const channelOrder = r.u8('audioChannelOrder');
   const channelCount = r.u8('channelCount');
   const config: MultichannelConfig = { channelOrder, channelCount };

@@ -31,6 +31,7 @@
 import { ByteReader } from '../bytes/byte-reader.js';
 import { ByteWriter } from '../bytes/byte-writer.js';
 import { MediaFormatError } from '../errors.js';
+import { shortRead } from './format-error.js';
 
 /** VideoPacketType (v2, "Enhanced Video"). */
 export const VideoPacketType = {
@@ -123,8 +124,6 @@ const VIDEO = 'ExVideoTagHeader';
 const AUDIO = 'ExAudioTagHeader';
 const EX_SOUND_FORMAT = 9;
 
-const short = (structure: string) => (field: string, needed: number, offset: number, available: number): Error =>
-  new MediaFormatError(structure, `truncated ${field}: needed ${needed} bytes at offset ${offset}, ${available} left`);
 
 /** Reads one ModEx step (shared with the lenient header peeks in video-tag.ts and audio-tag.ts). */
 export function readModEx(r: ByteReader): { modEx: ModEx; nanoOffset: number | undefined; nextPacketType: number } {
@@ -219,7 +218,7 @@ function readTracks(r: ByteReader, c: Codes, m: ExMessageBase, video: boolean): 
  * MediaFormatError for a legacy, truncated or reserved-value message.
  */
 export function parseExVideoMessage(payload: Buffer): ExVideoMessage {
-  const r = new ByteReader(payload, short(VIDEO));
+  const r = new ByteReader(payload, shortRead(VIDEO));
   const b0 = r.u8('first byte');
   if (!(b0 & 0x80)) fail(VIDEO, 'IsExHeader is 0 (a legacy video tag)');
   const frameType = (b0 >> 4) & 0x07;
@@ -242,7 +241,7 @@ export function parseExVideoMessage(payload: Buffer): ExVideoMessage {
  * MediaFormatError for a legacy, truncated or reserved-value message.
  */
 export function parseExAudioMessage(payload: Buffer): ExAudioMessage {
-  const r = new ByteReader(payload, short(AUDIO));
+  const r = new ByteReader(payload, shortRead(AUDIO));
   const b0 = r.u8('first byte');
   if (b0 >> 4 !== EX_SOUND_FORMAT) fail(AUDIO, `SoundFormat ${b0 >> 4} is not 9 (ExHeader)`);
   const m: ExAudioMessage = { packetType: b0 & 0x0f, modEx: [], tracks: [] };

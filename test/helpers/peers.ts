@@ -711,6 +711,35 @@ export async function genFlv(out: string, opts: GenFlvOptions): Promise<void> {
   await rename(partial, out);
 }
 
+/** Encode `frames` frames of lavfi testsrc2 at `size` with `codecArgs` (e.g. `['-c:v', 'libx265']`) into `out` (container from its extension). */
+export async function genVideo(out: string, opts: { size: string; frames: number; codecArgs: readonly string[]; timeoutMs?: number }): Promise<void> {
+  const args = [
+    '-hide_banner', '-nostdin', '-nostats', '-v', 'error', '-y',
+    '-f', 'lavfi', '-i', `testsrc2=size=${opts.size}:rate=10`, '-frames:v', String(opts.frames),
+    ...opts.codecArgs, '-fflags', '+bitexact', '-map_metadata', '-1', out,
+  ];
+  await runOk(peerBin('ffmpeg'), args, { timeoutMs: opts.timeoutMs ?? 60_000 });
+}
+
+/** What ffprobe says about the first video stream of `file`. */
+export interface ProbedVideoStream {
+  codec_name: string;
+  profile?: string;
+  level?: number;
+  width: number;
+  height: number;
+  pix_fmt: string;
+}
+
+/** `ffprobe -show_streams` of the first video stream. */
+export async function ffprobeVideoStream(file: string): Promise<ProbedVideoStream> {
+  const args = ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,profile,level,width,height,pix_fmt', '-of', 'json', file];
+  const { stdout } = await runOk(peerBin('ffprobe'), args, { timeoutMs: 30_000 });
+  const stream = (JSON.parse(stdout.toString('utf8')) as { streams?: ProbedVideoStream[] }).streams?.[0];
+  if (stream === undefined) throw new Error(`ffprobe found no video stream in ${file}`);
+  return stream;
+}
+
 // ---------------------------------------------------------------------------
 // Comparing media.
 
