@@ -4,6 +4,7 @@
  * `npm run fuzz` (the same properties for minutes, with a random seed).
  */
 import { amfProperties } from './amf-properties.js';
+import { enhancedProperties } from './enhanced-properties.js';
 import { mediaProperties } from './media-properties.js';
 import { rtmpProperties } from './rtmp-properties.js';
 import { sessionProperties } from './session-properties.js';
@@ -12,7 +13,7 @@ import type { NamedProperty } from './harness.js';
 export type { NamedProperty } from './harness.js';
 
 /** All properties, in a stable order. */
-export const properties: NamedProperty[] = [...amfProperties, ...rtmpProperties, ...sessionProperties, ...mediaProperties];
+export const properties: NamedProperty[] = [...amfProperties, ...rtmpProperties, ...sessionProperties, ...mediaProperties, ...enhancedProperties];
 
 /** The properties whose name starts with `prefix` (e.g. `amf0.`, `chunk.`). */
 export function propertiesNamed(prefix: string): NamedProperty[] {
