@@ -223,16 +223,13 @@ export function parseAv1SequenceHeader(payload: Uint8Array): Av1SequenceHeader {
       }
     }
   }
-  const chromaFormat = monochrome ? '4:0:0' : sx && sy ? '4:2:0' : sx ? '4:2:2' : '4:4:4';
-  const level = seqLevelIdx === 31 ? 'max' : `${2 + (seqLevelIdx >> 2)}.${seqLevelIdx & 3}`;
-  const two = (n: number): string => String(n).padStart(2, '0');
   return {
     seqProfile,
     profile: PROFILES[seqProfile]!,
     stillPicture,
     reducedStillPictureHeader: reduced,
     seqLevelIdx,
-    level,
+    level: av1LevelName(seqLevelIdx),
     seqTier,
     width,
     height,
@@ -240,11 +237,28 @@ export function parseAv1SequenceHeader(payload: Uint8Array): Av1SequenceHeader {
     monochrome,
     subsamplingX: sx,
     subsamplingY: sy,
-    chromaFormat,
+    chromaFormat: av1ChromaFormat(monochrome, sx, sy),
     colorPrimaries,
     transferCharacteristics,
     matrixCoefficients,
     fullRange,
-    codecString: `av01.${seqProfile}.${two(seqLevelIdx)}${seqTier ? 'H' : 'M'}.${two(bitDepth)}`,
+    codecString: av1CodecString(seqProfile, seqLevelIdx, seqTier, bitDepth),
   };
+}
+
+/** seq_level_idx as a level: 2 + idx / 4 "." idx % 4 (Annex A.3); 31 has no level constraint. */
+export function av1LevelName(seqLevelIdx: number): string {
+  return seqLevelIdx === 31 ? 'max' : `${2 + (seqLevelIdx >> 2)}.${seqLevelIdx & 3}`;
+}
+
+/** "4:2:0", "4:2:2", "4:4:4" or "4:0:0" from the subsampling flags. */
+export function av1ChromaFormat(monochrome: boolean, subsamplingX: number, subsamplingY: number): string {
+  if (monochrome) return '4:0:0';
+  return subsamplingX && subsamplingY ? '4:2:0' : subsamplingX ? '4:2:2' : '4:4:4';
+}
+
+/** The codec string of the AV1 ISOBMFF binding (section 5), short form: av01.P.LLT.DD. */
+export function av1CodecString(seqProfile: number, seqLevelIdx: number, tier: number, bitDepth: number): string {
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `av01.${seqProfile}.${two(seqLevelIdx)}${tier ? 'H' : 'M'}.${two(bitDepth)}`;
 }

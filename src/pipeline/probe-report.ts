@@ -102,6 +102,63 @@ export interface AacReport {
   frameLength: number | null;
 }
 
+/** HEVC details from the HEVCDecoderConfigurationRecord and its SPS. */
+export interface HevcReport {
+  profile: string;
+  profileIdc: number;
+  tier: string;
+  level: string;
+  levelIdc: number;
+  codecString: string;
+  codedWidth: number;
+  codedHeight: number;
+  crop: { left: number; right: number; top: number; bottom: number };
+  chromaFormat: string;
+  bitDepth: number;
+  bitDepthChroma: number;
+  nalLengthSize: number;
+}
+
+/** AV1 details from the AV1CodecConfigurationRecord and its sequence header. */
+export interface Av1Report {
+  profile: string;
+  seqProfile: number;
+  level: string;
+  seqLevelIdx: number;
+  tier: number;
+  codecString: string;
+  chromaFormat: string;
+  bitDepth: number;
+  /** False when configOBUs carried no sequence header (then the rest comes from the record). */
+  sequenceHeader: boolean;
+}
+
+/** VP8/VP9 details from the VPCodecConfigurationRecord. */
+export interface VpReport {
+  profile: number;
+  level: string | null;
+  levelIdc: number;
+  codecString: string;
+  chromaFormat: string;
+  bitDepth: number;
+  fullRange: boolean;
+}
+
+/** One track of an Enhanced RTMP multitrack stream (track 0 is also the main track above). */
+export interface MultitrackEntry {
+  trackId: number;
+  codec: string;
+  fourcc: string;
+  /** Coded-frame (video) or coded-audio parts carried for this track. */
+  frames: number;
+  bytes: number;
+  /** From the track's sequence start, when parsed. */
+  width: number | null;
+  height: number | null;
+  profile: string | null;
+  level: string | null;
+}
+
 export interface VideoTrack {
   /** Stable short id: h264, hevc, av1, vp6, h263, screen, ... */
   codec: string;
@@ -112,6 +169,12 @@ export interface VideoTrack {
   width: number | null;
   height: number | null;
   avc: AvcReport | null;
+  /** Added in probe@1 for Enhanced RTMP and legacy CodecID 12 (additive: older fields unchanged). */
+  hevc: HevcReport | null;
+  av1: Av1Report | null;
+  vp: VpReport | null;
+  /** The last Enhanced RTMP colorInfo metadata, as sent (null when none). */
+  colorInfo: JsonValue;
 }
 
 export interface AudioTrack {
@@ -222,7 +285,8 @@ export interface ProbeReport {
   steps: ProbeStep[];
   server: ProbeServer | null;
   metadata: JsonValue;
-  tracks: { video: VideoTrack | null; audio: AudioTrack | null };
+  /** `multitrack` lists Enhanced RTMP tracks by id (empty arrays for a stream that is not multitrack). */
+  tracks: { video: VideoTrack | null; audio: AudioTrack | null; multitrack: { video: MultitrackEntry[]; audio: MultitrackEntry[] } };
   measurements: ProbeMeasurements | null;
   problems: ProbeProblem[];
   checks: CheckResult[];
@@ -286,7 +350,7 @@ export function newReport(input: ProbeReport['input'], durationMs: number, start
     steps: [],
     server: null,
     metadata: null,
-    tracks: { video: null, audio: null },
+    tracks: { video: null, audio: null, multitrack: { video: [], audio: [] } },
     measurements: null,
     problems: [],
     checks: [],

@@ -27,7 +27,7 @@ import { parseHevcDecoderConfig } from '../../src/media/hevc.js';
 import { isAudioSequenceHeader, isVideoKeyframe, isVideoSequenceHeader } from '../../src/media/packet.js';
 import { parseVideoTagHeader } from '../../src/media/video-tag.js';
 import { parseVp9FrameHeader, parseVpCodecConfig } from '../../src/media/vp9.js';
-import { hex } from '../helpers/hex.js';
+import { AV1_RECORDS, HEVC_RECORDS, VP9_FRAMES, VPC_RECORDS } from '../helpers/codec-vectors.js';
 import { bytes, check, guarded, mutated, prop, type NamedProperty } from './harness.js';
 
 const CTS = new Set(['avc1', 'hvc1', 'vvc1']);
@@ -104,15 +104,6 @@ function totalParse(name: string, parse: (b: Buffer) => { tracks: ExTrack[] }, p
   const total = r.value.tracks.reduce((n, t) => n + t.data.length, 0);
   check(total <= payload.length, `track data (${total} bytes) exceed the payload (${payload.length})`);
 }
-
-/** libx265 hvcC records trimmed to their VPS, SPS and PPS arrays (Main 200x110; Rext 4:2:2 10-bit 176x100). */
-const HEVC_RECORDS = [
-  hex('0101600000009000000000001ef000fcfdf8f800000f03200001001840010c01ffff01600000030090000003000003001e959809210001002942010101600000030090000003000003001ea0192071f596566924caf016808000000300800000050422000100074401c172b46240'),
-  hex('0104080000009d08000000001ef000fcfefafa00000f03200001001740010c01ffff0408000003009d0800000300001e959809210001002a4201010408000003009d0800000300001eb0162069f2b65959a4932bc05a02000003000200000300141022000100074401c172b46240'),
-];
-const AV1_RECORDS = [hex('81 00 0c 00 0a0a00000003b63ed36be401 // libaom 200x110 8-bit'), hex('81 00 4c 00 0a0a00000003b5feb00be101 // SVT-AV1 10-bit')];
-const VPC_RECORDS = [hex('01000000 00 0a 82 02 02 02 0000 // FullBox header, profile 0, level 1, 8-bit 4:2:0 colocated'), hex('03 1f a6 02 02 02 0000 // bare record: profile 3, level 3.1, 10-bit 4:4:4')];
-const VP9_FRAMES = [hex('82498342000c7006d60638241c184a0007007fd9'), hex('b124c1a10000638036b011c120e0c2c0003e007f')];
 
 const colorInfo: fc.Arbitrary<ColorInfo> = fc.record(
   {
