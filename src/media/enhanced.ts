@@ -153,12 +153,17 @@ interface Codes {
   structure: string;
   modEx: number;
   multitrack: number;
-  /** Video only: the packet type whose FrameType is ignored (Metadata). */
-  metadata?: number;
+  /** Packet types a track can carry: not ModEx, Multitrack or a reserved value. */
+  trackPacketType: (packetType: number) => boolean;
 }
 
-const VIDEO_CODES: Codes = { structure: VIDEO, modEx: VideoPacketType.ModEx, multitrack: VideoPacketType.Multitrack, metadata: VideoPacketType.Metadata };
-const AUDIO_CODES: Codes = { structure: AUDIO, modEx: AudioPacketType.ModEx, multitrack: AudioPacketType.Multitrack };
+const VIDEO_CODES: Codes = { structure: VIDEO, modEx: VideoPacketType.ModEx, multitrack: VideoPacketType.Multitrack, trackPacketType: (t) => t <= VideoPacketType.MPEG2TSSequenceStart };
+const AUDIO_CODES: Codes = {
+  structure: AUDIO,
+  modEx: AudioPacketType.ModEx,
+  multitrack: AudioPacketType.Multitrack,
+  trackPacketType: (t) => t <= AudioPacketType.SequenceEnd || t === AudioPacketType.MultichannelConfig,
+};
 
 function fail(structure: string, message: string): never {
   throw new MediaFormatError(structure, message);
@@ -184,7 +189,7 @@ function readTracks(r: ByteReader, c: Codes, m: ExMessageBase, video: boolean): 
     m.multitrackType = b >> 4;
     m.packetType = b & 0x0f;
     if (m.multitrackType > AvMultitrackType.ManyTracksManyCodecs) fail(c.structure, `reserved AvMultitrackType ${m.multitrackType} at offset ${at}`);
-    if (m.packetType === c.multitrack || m.packetType === c.modEx) fail(c.structure, `packet type ${m.packetType} inside a multitrack message at offset ${at}`);
+    if (!c.trackPacketType(m.packetType)) fail(c.structure, `packet type ${m.packetType} inside a multitrack message at offset ${at}`);
     if (m.multitrackType !== AvMultitrackType.ManyTracksManyCodecs) fourcc = r.bytes(4, 'FOURCC').toString('latin1');
   } else {
     fourcc = r.bytes(4, 'FOURCC').toString('latin1');
@@ -231,7 +236,7 @@ export function parseExVideoMessage(payload: Buffer): ExVideoMessage {
     }
     if (frameType === 0 || frameType > VideoFrameType.Command) fail(VIDEO, `reserved FrameType ${frameType}`);
   }
-  if (m.packetType > VideoPacketType.ModEx) fail(VIDEO, `reserved VideoPacketType ${m.packetType}`);
+  if (m.packetType !== VideoPacketType.Multitrack && !VIDEO_CODES.trackPacketType(m.packetType)) fail(VIDEO, `reserved VideoPacketType ${m.packetType}`);
   readTracks(r, VIDEO_CODES, m, true);
   return m;
 }
@@ -246,7 +251,7 @@ export function parseExAudioMessage(payload: Buffer): ExAudioMessage {
   if (b0 >> 4 !== EX_SOUND_FORMAT) fail(AUDIO, `SoundFormat ${b0 >> 4} is not 9 (ExHeader)`);
   const m: ExAudioMessage = { packetType: b0 & 0x0f, modEx: [], tracks: [] };
   m.packetType = readModExChain(r, m.packetType, AUDIO_CODES, m);
-  if (m.packetType === 3 || m.packetType === 6 || m.packetType > AudioPacketType.ModEx) fail(AUDIO, `reserved AudioPacketType ${m.packetType}`);
+  if (m.packetType !== AudioPacketType.Multitrack && !AUDIO_CODES.trackPacketType(m.packetType)) fail(AUDIO, `reserved AudioPacketType ${m.packetType}`);
   readTracks(r, AUDIO_CODES, m, false);
   return m;
 }

@@ -24,7 +24,8 @@ import {
 } from '../../src/media/enhanced.js';
 import { buildColorInfoMetadata, buildMultichannelConfig, parseMultichannelConfig, parseVideoMetadata, type ColorInfo } from '../../src/media/enhanced-metadata.js';
 import { parseHevcDecoderConfig } from '../../src/media/hevc.js';
-import { isAudioSequenceHeader, isVideoKeyframe, isVideoSequenceHeader } from '../../src/media/packet.js';
+import { isAudioSequenceHeader, isVideoKeyframe, isVideoSequenceHeader, PacketType } from '../../src/media/packet.js';
+import { selectTrack } from '../../src/media/track-select.js';
 import { parseVideoTagHeader } from '../../src/media/video-tag.js';
 import { parseVp9FrameHeader, parseVpCodecConfig } from '../../src/media/vp9.js';
 import { AV1_RECORDS, HEVC_RECORDS, VP9_FRAMES, VPC_RECORDS } from '../helpers/codec-vectors.js';
@@ -152,6 +153,14 @@ export const enhancedProperties: NamedProperty[] = [
   prop('enhanced.audio-random', 500, [fc.oneof(bytes(64).map((b) => Buffer.concat([Buffer.from([0x90 | ((b[0] ?? 0) & 0x0f)]), b])), mutated(builtAudio))], (payload) =>
     totalParse('parseExAudioMessage', parseExAudioMessage, payload),
   ),
+  prop('enhanced.track-select', 300, [fc.oneof(mutated(builtVideo), builtVideo), fc.nat({ max: 4 })], (payload, trackId) => {
+    const r = guarded('selectTrack', () => selectTrack({ type: PacketType.Video, timestamp: 0, payload }, { video: trackId }));
+    check(r.ok, () => `selectTrack threw ${r.ok ? '' : r.error.code}`);
+    if (r.value.kind !== 'keep' || r.value.packet.payload === payload) return;
+    // A rewritten message is a plain message of the chosen track.
+    const m = parseExVideoMessage(r.value.packet.payload);
+    check(m.multitrackType === undefined && m.tracks.length === 1, 'the rewritten message is still multitrack');
+  }),
   prop('enhanced.color-info', 200, [colorInfo], (info) => {
     const m = parseExVideoMessage(buildColorInfoMetadata('hvc1', info));
     const got = parseVideoMetadata(m.tracks[0]!.data).colorInfo;
