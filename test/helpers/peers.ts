@@ -223,6 +223,8 @@ export interface ChildHandle {
   done: Promise<RunResult>;
   /** Graceful stop: `stopInput` on stdin (if any), SIGINT, SIGINT again, SIGKILL — 1.5 s apart. Safe to call twice. */
   stop(): Promise<RunResult>;
+  /** True once the child's stderr so far matches `re`; false after `ms` or if it exits first. */
+  waitForStderr(re: RegExp, ms: number): Promise<boolean>;
 }
 
 /** Start a command in the background. It is killed after `timeoutMs` (default 60 s) regardless. */
@@ -255,7 +257,18 @@ export function startProcess(
     })();
     return stopping;
   };
-  return { pid: child.pid, done, stop };
+  let seen = '';
+  child.stderr?.on('data', (text: string) => {
+    seen = (seen + text).slice(-STDERR_TAIL_CHARS);
+  });
+  const waitForStderr = async (re: RegExp, ms: number): Promise<boolean> => {
+    for (const end = Date.now() + ms; Date.now() < end && !hasExited(child); ) {
+      if (re.test(seen)) return true;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return re.test(seen);
+  };
+  return { pid: child.pid, done, stop, waitForStderr };
 }
 
 /** Wait up to `ms` for a background child to exit by itself, then stop() it. `forced` tells which happened. */

@@ -1,0 +1,137 @@
+/**
+ * Enhanced RTMP end to end: ffmpeg encodes HEVC (with B-frames), AV1 and VP9
+ * into MP4; the library's builders turn each into an Enhanced RTMP FLV;
+ * `rtmp publish` sends it to node-media-server 4 while `rtmp play` records it.
+ * The recording must hold the published messages byte for byte with their
+ * timestamps, and the elementary stream taken out of it (Annex B / IVF) must
+ * decode in ffmpeg to the same frame hashes as the MP4. A multitrack stream
+ * goes the same way, and `play --track 1` must give back the second encode.
+ */
+import assert from 'node:assert/strict';
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import type { VideoFourCc } from '../../src/media/enhanced.js';
+import type { MediaPacket } from '../../src/media/packet.js';
+import { elementaryStream, enhancedPackets, multitrackPackets, readMp4Video, writeFlv } from '../helpers/enhanced-flv.js';
+import { packetsOf } from '../helpers/interop.js';
+import { nmsAvailable, startNms, type NmsServer } from '../helpers/nms.js';
+import { ffprobeVideoStream, framemd5, genVideo, peerAvailable, requirePeer, rtmpCli, startRtmpCli, tempDir } from '../helpers/peers.js';
+
+function haveNms(t: TestContext): boolean {
+  if (nmsAvailable()) return true;
+  if (process.env['CI'] === 'true') throw new Error('node-media-server is missing from node_modules (npm ci installs it)');
+  t.skip('node-media-server not installed: npm ci');
+  return false;
+}
+
+const SOURCES: Array<{ fourcc: VideoFourCc; codecArgs: string[] }> = [
+  { fourcc: 'hvc1', codecArgs: ['-c:v', 'libx265', '-x265-params', 'log-level=error:keyint=5:min-keyint=5:bframes=3', '-pix_fmt', 'yuv420p'] },
+  { fourcc: 'av01', codecArgs: ['-c:v', 'libaom-av1', '-cpu-used', '8', '-g', '5', '-pix_fmt', 'yuv420p'] },
+  { fourcc: 'vp09', codecArgs: ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-g', '5', '-pix_fmt', 'yuv420p'] },
+];
+const FRAMES = 10;
+
+/** The MD5 column of ffmpeg's framemd5 lines: one per decoded frame. */
+async function frameHashes(file: string): Promise<string[]> {
+  return (await framemd5(file)).map((line) => line.split(',').at(-1)!.trim());
+}
+
+/** Timestamp and payload of each packet, for exact comparison. */
+const keyOf = (ps: readonly MediaPacket[]): string[] => ps.map((p) => `${p.type} ${p.timestamp} ${p.payload.toString('base64')}`);
+
+/** Plays `url` with `extra` options while publishing `flv` there; returns what was recorded. */
+async function publishAndPlay(nms: NmsServer, flv: string, key: string, out: string, extra: string[] = []): Promise<MediaPacket[]> {
+  const url = nms.url('live', key);
+  // NMS never tells players a stream ended: the idle timeout ends the recording.
+  // --verbose traces the server's replies: publish once it has said NetStream.Play.Start.
+  const player = startRtmpCli(['play', '--verbose', '--idle-timeout', '20s', ...extra, url, '-o', out], { timeoutMs: 30_000 });
+  try {
+    assert.ok(await player.waitForStderr(/NetStream\.Play\.Start/, 10_000), 'the player did not start playing');
+    const pub = await rtmpCli(['publish', '--quiet', flv, url], { timeoutMs: 30_000 });
+    assert.equal(pub.code, 0, pub.stderr);
+    // NMS never tells players a stream ended: SIGINT ends the recording (exit 0) once the last message is in.
+    await new Promise((r) => setTimeout(r, 300));
+  } finally {
+    const done = await player.stop();
+    assert.equal(done.code, 0, done.stderr);
+  }
+  return (await packetsOf(out)).filter((p) => p.type !== 18);
+}
+
+describe('Enhanced RTMP through node-media-server', { concurrency: true }, () => {
+  let dir = '';
+  let nms: NmsServer | undefined;
+  const ready = peerAvailable('ffmpeg') && nmsAvailable();
+
+  before(async () => {
+    if (!ready) return;
+    dir = await tempDir('rtmp-enhanced-');
+    nms = await startNms();
+  });
+  after(async () => {
+    await nms?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  for (const s of SOURCES) {
+    test(`${s.fourcc}: published and played back unchanged; the stream decodes like the source`, async (t) => {
+      if (!requirePeer(t, 'ffmpeg') || !haveNms(t)) return;
+      const mp4 = path.join(dir, `${s.fourcc}.mp4`);
+      await genVideo(mp4, { size: '200x110', frames: FRAMES, codecArgs: s.codecArgs });
+      const src = await readMp4Video(mp4, s.fourcc);
+      const sent = enhancedPackets(s.fourcc, src);
+      if (s.fourcc === 'hvc1') assert.ok(src.frames.some((f) => f.ctsMs > 0), 'x265 with B-frames gives composition times');
+      const flv = path.join(dir, `${s.fourcc}.flv`);
+      await writeFlv(flv, sent);
+
+      // probe reads the file like ffprobe reads the MP4.
+      const probed = await ffprobeVideoStream(mp4);
+      const r = await rtmpCli(['probe', '--json', flv], { timeoutMs: 20_000 });
+      assert.equal(r.code, 0, r.stderr);
+      const video = (JSON.parse(r.stdout.toString()) as { tracks: { video: { codec: string; width: number; height: number } } }).tracks.video;
+      const codecIds: Partial<Record<VideoFourCc, string>> = { hvc1: 'hevc', av01: 'av1', vp09: 'vp9' };
+      assert.deepEqual([video.codec, video.width, video.height], [codecIds[s.fourcc], probed.width, probed.height]);
+
+      const got = await publishAndPlay(nms!, flv, `enh-${s.fourcc}`, path.join(dir, `${s.fourcc}-played.flv`));
+      assert.deepEqual(keyOf(got), keyOf(sent), 'the played-back messages are the published ones');
+
+      const es = elementaryStream(got, src.width, src.height);
+      assert.equal(es.frames, FRAMES);
+      const esFile = path.join(dir, `${s.fourcc}.${s.fourcc === 'hvc1' ? 'hevc' : 'ivf'}`);
+      await writeFile(esFile, es.data);
+      const [want, have] = await Promise.all([frameHashes(mp4), frameHashes(esFile)]);
+      assert.equal(want.length, FRAMES);
+      assert.deepEqual(have, want, 'decoded frames differ from the source');
+    });
+  }
+
+  test('multitrack HEVC: relayed untouched; play --track 1 gives the second encode', async (t) => {
+    if (!requirePeer(t, 'ffmpeg') || !haveNms(t)) return;
+    const args = (size: string): { size: string; frames: number; codecArgs: string[] } => ({
+      size,
+      frames: FRAMES,
+      codecArgs: ['-c:v', 'libx265', '-x265-params', 'log-level=error:keyint=5:min-keyint=5:scenecut=0:bframes=0', '-pix_fmt', 'yuv420p'],
+    });
+    const mp4s = [path.join(dir, 'mt0.mp4'), path.join(dir, 'mt1.mp4')] as const;
+    await Promise.all([genVideo(mp4s[0], args('200x110')), genVideo(mp4s[1], args('120x68'))]);
+    const [zero, one] = await Promise.all([readMp4Video(mp4s[0], 'hvc1'), readMp4Video(mp4s[1], 'hvc1')]);
+    assert.deepEqual(one.frames.map((f) => [f.dtsMs, f.key]), zero.frames.map((f) => [f.dtsMs, f.key]), 'the two encodes share frame times and key frames');
+    const sent = multitrackPackets('hvc1', zero, one);
+    const flv = path.join(dir, 'multitrack.flv');
+    await writeFlv(flv, sent);
+
+    const [all, picked] = await Promise.all([
+      publishAndPlay(nms!, flv, 'enh-mt', path.join(dir, 'mt-all.flv')),
+      publishAndPlay(nms!, flv, 'enh-mt1', path.join(dir, 'mt-1.flv'), ['--track', '1']),
+    ]);
+    assert.deepEqual(keyOf(all), keyOf(sent), 'multitrack messages pass through untouched');
+
+    assert.equal(picked.length, FRAMES + 1, 'the sequence start and every frame of track 1');
+    const es = elementaryStream(picked, one.width, one.height);
+    const esFile = path.join(dir, 'mt1.hevc');
+    await writeFile(esFile, es.data);
+    const [want, have] = await Promise.all([frameHashes(mp4s[1]), frameHashes(esFile)]);
+    assert.deepEqual(have, want, 'track 1 decodes like the second encode');
+  });
+});
