@@ -8,7 +8,7 @@ export const HEVC_RECORDS = [
 ];
 /** libaom (200x110 8-bit) and SVT-AV1 (192x108 10-bit) av1C records. */
 export const AV1_RECORDS = [hex('81 00 0c 00 0a0a00000003b63ed36be401 // libaom 200x110 8-bit'), hex('81 00 4c 00 0a0a00000003b5feb00be101 // SVT-AV1 10-bit')];
-/** vpcC records: libvpx with the FullBox header (profile 0), and a bare record (profile 3). */
+/** vpcC records: libvpx's (profile 0) with the FullBox header, and its profile 3 record without that header, level set to 3.1. */
 export const VPC_RECORDS = [hex('01000000 00 0a 82 02 02 02 0000 // FullBox header, profile 0, level 1, 8-bit 4:2:0 colocated'), hex('03 1f a6 02 02 02 0000 // bare record: profile 3, level 3.1, 10-bit 4:4:4')];
 /** The first 20 bytes of libvpx key frames, 200x110: profile 0 8-bit 4:2:0, profile 3 10-bit 4:4:4. */
 export const VP9_FRAMES = [hex('82498342000c7006d60638241c184a0007007fd9'), hex('b124c1a10000638036b011c120e0c2c0003e007f')];
