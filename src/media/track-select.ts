@@ -7,7 +7,20 @@
  * OBS sends. Video command frames apply to every track and are kept.
  */
 import { isRtmpError } from '../errors.js';
-import { buildExAudioMessage, buildExVideoMessage, isExAudio, isExVideo, parseExAudioMessage, parseExVideoMessage, singleTrack, AudioPacketType, VideoPacketType, VideoFrameType } from './enhanced.js';
+import {
+  AudioPacketType,
+  buildExAudioMessage,
+  buildExVideoMessage,
+  isExAudio,
+  isExVideo,
+  parseExAudioMessage,
+  parseExVideoMessage,
+  singleTrack,
+  VideoFrameType,
+  VideoPacketType,
+  type ExAudioMessage,
+  type ExVideoMessage,
+} from './enhanced.js';
 import { PacketType, type MediaPacket } from './packet.js';
 
 /** Which track to keep of each kind; undefined keeps the kind untouched. */
@@ -27,46 +40,52 @@ const DROP: TrackSelectResult = { kind: 'drop' };
 
 /** Applies `sel` to one packet. Pure; never throws on untrusted payloads. */
 export function selectTrack(p: MediaPacket, sel: TrackSelection): TrackSelectResult {
-  if (p.type === PacketType.Video && sel.video !== undefined) return selectVideo(p, sel.video);
-  if (p.type === PacketType.Audio && sel.audio !== undefined) return selectAudio(p, sel.audio);
+  if (p.type === PacketType.Video && sel.video !== undefined) return select(p, sel.video, VIDEO);
+  if (p.type === PacketType.Audio && sel.audio !== undefined) return select(p, sel.audio, AUDIO);
   return { kind: 'keep', packet: p };
 }
 
-/** The packet type after ModEx steps, from the lenient first bytes; multitrack if it says so. */
-function isMultitrack(payload: Buffer, multitrack: number, modEx: number): boolean | undefined {
-  const packetType = payload[0]! & 0x0f;
-  if (packetType === multitrack) return true;
-  return packetType === modEx ? undefined : false;
+interface Kind {
+  isEx: (payload: Buffer) => boolean;
+  multitrack: number;
+  modEx: number;
+  /** True for a message that applies to every track (a video command frame). */
+  allTracks: (b0: number) => boolean;
+  parse: (payload: Buffer) => ExAudioMessage & { command?: number };
+  build: (m: ExAudioMessage) => Buffer;
 }
 
-function selectVideo(p: MediaPacket, trackId: number): TrackSelectResult {
-  if (!isExVideo(p.payload)) return trackId === 0 ? { kind: 'keep', packet: p } : DROP;
-  const multi = isMultitrack(p.payload, VideoPacketType.Multitrack, VideoPacketType.ModEx);
-  if (multi === false) {
-    const command = (p.payload[0]! >> 4 & 0x07) === VideoFrameType.Command;
-    return trackId === 0 || command ? { kind: 'keep', packet: p } : DROP;
-  }
-  try {
-    const m = parseExVideoMessage(p.payload);
-    if (m.command !== undefined) return { kind: 'keep', packet: p };
-    const one = singleTrack(m, trackId);
-    if (one === undefined) return DROP;
-    return { kind: 'keep', packet: one === m ? p : { ...p, payload: buildExVideoMessage(one) } };
-  } catch (e) {
-    if (!isRtmpError(e)) throw e;
-    return { kind: 'malformed', message: e.message };
-  }
-}
+const VIDEO: Kind = {
+  isEx: isExVideo,
+  multitrack: VideoPacketType.Multitrack,
+  modEx: VideoPacketType.ModEx,
+  allTracks: (b0) => ((b0 >> 4) & 0x07) === VideoFrameType.Command,
+  parse: parseExVideoMessage,
+  build: (m) => buildExVideoMessage(m as ExVideoMessage),
+};
 
-function selectAudio(p: MediaPacket, trackId: number): TrackSelectResult {
-  if (!isExAudio(p.payload)) return trackId === 0 ? { kind: 'keep', packet: p } : DROP;
-  const multi = isMultitrack(p.payload, AudioPacketType.Multitrack, AudioPacketType.ModEx);
-  if (multi === false) return trackId === 0 ? { kind: 'keep', packet: p } : DROP;
+const AUDIO: Kind = {
+  isEx: isExAudio,
+  multitrack: AudioPacketType.Multitrack,
+  modEx: AudioPacketType.ModEx,
+  allTracks: () => false,
+  parse: parseExAudioMessage,
+  build: buildExAudioMessage,
+};
+
+function select(p: MediaPacket, trackId: number, k: Kind): TrackSelectResult {
+  const keep: TrackSelectResult = { kind: 'keep', packet: p };
+  if (!k.isEx(p.payload)) return trackId === 0 ? keep : DROP;
+  const b0 = p.payload[0]!;
+  const packetType = b0 & 0x0f;
+  // Neither multitrack nor behind ModEx steps: the first byte says all.
+  if (packetType !== k.multitrack && packetType !== k.modEx) return trackId === 0 || k.allTracks(b0) ? keep : DROP;
   try {
-    const m = parseExAudioMessage(p.payload);
+    const m = k.parse(p.payload);
+    if (m.command !== undefined) return keep;
     const one = singleTrack(m, trackId);
     if (one === undefined) return DROP;
-    return { kind: 'keep', packet: one === m ? p : { ...p, payload: buildExAudioMessage(one) } };
+    return one === m ? keep : { kind: 'keep', packet: { ...p, payload: k.build(one) } };
   } catch (e) {
     if (!isRtmpError(e)) throw e;
     return { kind: 'malformed', message: e.message };

@@ -4,10 +4,10 @@
  * report's fields. Throws MediaFormatError when the record cannot be parsed.
  */
 import { av1ChromaFormat, av1CodecString, av1LevelName, parseAv1CodecConfig } from '../media/av1.js';
-import { parseAvcDecoderConfig } from '../media/avc.js';
-import { parseHevcDecoderConfig } from '../media/hevc.js';
+import { parseAvcDecoderConfig, type SpsInfo } from '../media/avc.js';
+import { parseHevcDecoderConfig, type HevcSpsInfo } from '../media/hevc.js';
 import { parseVpCodecConfig } from '../media/vp9.js';
-import { round3, type Av1Report, type AvcReport, type HevcReport, type VideoTrack, type VpReport } from './probe-report.js';
+import { round3, type Av1Report, type AvcReport, type HevcReport, type SpsReport, type VideoTrack, type VpReport } from './probe-report.js';
 
 /** The report fields a video configuration fills. */
 export type VideoConfigFields = Pick<VideoTrack, 'width' | 'height'> & Partial<Pick<VideoTrack, 'avc' | 'hevc' | 'av1' | 'vp'>>;
@@ -39,10 +39,9 @@ export function profileAndLevel(f: VideoConfigFields): { profile: string | null;
   return { profile: null, level: null };
 }
 
-function avcFields(body: Buffer): VideoConfigFields {
-  const c = parseAvcDecoderConfig(body);
-  const s = c.spsInfo;
-  const avc: AvcReport = {
+/** The fields H.264 and HEVC parameter sets share. */
+function spsFields(s: SpsInfo | HevcSpsInfo): SpsReport {
+  return {
     profile: s.profile,
     profileIdc: s.profileIdc,
     level: s.level,
@@ -54,6 +53,14 @@ function avcFields(body: Buffer): VideoConfigFields {
     chromaFormat: s.chromaFormat,
     bitDepth: s.bitDepthLuma,
     bitDepthChroma: s.bitDepthChroma,
+  };
+}
+
+function avcFields(body: Buffer): VideoConfigFields {
+  const c = parseAvcDecoderConfig(body);
+  const s = c.spsInfo;
+  const avc: AvcReport = {
+    ...spsFields(s),
     interlaced: !s.frameMbsOnly,
     sar: s.vui?.sar ? `${s.vui.sar.width}:${s.vui.sar.height}` : null,
     vuiFps: s.vui?.timing?.fps !== undefined ? round3(s.vui.timing.fps) : null,
@@ -68,21 +75,7 @@ function avcFields(body: Buffer): VideoConfigFields {
 function hevcFields(body: Buffer): VideoConfigFields {
   const c = parseHevcDecoderConfig(body);
   const s = c.spsInfo;
-  const hevc: HevcReport = {
-    profile: s.profile,
-    profileIdc: s.profileIdc,
-    tier: s.tier,
-    level: s.level,
-    levelIdc: s.levelIdc,
-    codecString: s.codecString,
-    codedWidth: s.codedWidth,
-    codedHeight: s.codedHeight,
-    crop: s.crop,
-    chromaFormat: s.chromaFormat,
-    bitDepth: s.bitDepthLuma,
-    bitDepthChroma: s.bitDepthChroma,
-    nalLengthSize: c.nalLengthSize,
-  };
+  const hevc: HevcReport = { ...spsFields(s), tier: s.tier, nalLengthSize: c.nalLengthSize };
   return { width: s.width, height: s.height, hevc };
 }
 

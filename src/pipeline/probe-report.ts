@@ -65,8 +65,8 @@ export interface ProbeServer {
   eventsDropped: number;
 }
 
-/** H.264 details from the AVCDecoderConfigurationRecord and its SPS. */
-export interface AvcReport {
+/** What an H.264 or HEVC sequence parameter set says about the picture. */
+export interface SpsReport {
   profile: string;
   profileIdc: number;
   level: string;
@@ -78,6 +78,10 @@ export interface AvcReport {
   chromaFormat: string;
   bitDepth: number;
   bitDepthChroma: number;
+}
+
+/** H.264 details from the AVCDecoderConfigurationRecord and its SPS. */
+export interface AvcReport extends SpsReport {
   interlaced: boolean;
   /** Sample aspect ratio "w:h", when signalled. */
   sar: string | null;
@@ -103,19 +107,8 @@ export interface AacReport {
 }
 
 /** HEVC details from the HEVCDecoderConfigurationRecord and its SPS. */
-export interface HevcReport {
-  profile: string;
-  profileIdc: number;
+export interface HevcReport extends SpsReport {
   tier: string;
-  level: string;
-  levelIdc: number;
-  codecString: string;
-  codedWidth: number;
-  codedHeight: number;
-  crop: { left: number; right: number; top: number; bottom: number };
-  chromaFormat: string;
-  bitDepth: number;
-  bitDepthChroma: number;
   nalLengthSize: number;
 }
 

@@ -26,11 +26,15 @@ const PROBLEM_KINDS = ['non-monotonic', 'gap', 'drift', 'av-offset', 'metadata-m
 
 const CROP: Shape = obj({ left: 'integer', right: 'integer', top: 'integer', bottom: 'integer' });
 
-const AVC: Shape = obj({
+/** SpsReport: what H.264 and HEVC share. */
+const SPS_FIELDS = {
   profile: 'string', profileIdc: 'integer', level: 'string', levelIdc: 'integer', codecString: 'string',
-  codedWidth: 'integer', codedHeight: 'integer',
-  crop: CROP,
-  chromaFormat: 'string', bitDepth: 'integer', bitDepthChroma: 'integer', interlaced: 'boolean',
+  codedWidth: 'integer', codedHeight: 'integer', crop: CROP, chromaFormat: 'string', bitDepth: 'integer', bitDepthChroma: 'integer',
+} as const satisfies { [key: string]: Shape };
+
+const AVC: Shape = obj({
+  ...SPS_FIELDS,
+  interlaced: 'boolean',
   sar: n('string'), vuiFps: n('number'), fixedFrameRate: n('boolean'), nalLengthSize: 'integer', spsCount: 'integer', ppsCount: 'integer',
 });
 
@@ -39,10 +43,7 @@ const AAC: Shape = obj({
   sbr: n('boolean'), ps: 'boolean', frameLength: n('integer'),
 });
 
-const HEVC: Shape = obj({
-  profile: 'string', profileIdc: 'integer', tier: 'string', level: 'string', levelIdc: 'integer', codecString: 'string',
-  codedWidth: 'integer', codedHeight: 'integer', crop: CROP, chromaFormat: 'string', bitDepth: 'integer', bitDepthChroma: 'integer', nalLengthSize: 'integer',
-});
+const HEVC: Shape = obj({ ...SPS_FIELDS, tier: 'string', nalLengthSize: 'integer' });
 
 const AV1: Shape = obj({
   profile: 'string', seqProfile: 'integer', level: 'string', seqLevelIdx: 'integer', tier: 'integer', codecString: 'string',
