@@ -71,7 +71,7 @@ export async function pumpPublish(stream: NetStream, opts: PublishPipelineOption
     current = await opts.reconnect(e);
     stats.reconnects++;
     for (const h of headers.replay(p.timestamp)) current.write(h);
-    needKeyframe = headers.video !== undefined;
+    needKeyframe = headers.hasVideo;
     pacer.restart();
   };
   // Output timeline: the first pass keeps the file's timestamps; each later

@@ -14,6 +14,8 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import type { VideoFourCc } from '../../src/media/enhanced.js';
 import type { MediaPacket } from '../../src/media/packet.js';
 import { elementaryStream, enhancedPackets, multitrackPackets, readMp4Video, writeFlv } from '../helpers/enhanced-flv.js';
+import { RtmpClient } from '../../src/client/rtmp-client.js';
+import { RtmpServer } from '../../src/server/rtmp-server.js';
 import { packetsOf } from '../helpers/interop.js';
 import { nmsAvailable, startNms, type NmsServer } from '../helpers/nms.js';
 import { ffprobeVideoStream, framemd5, genVideo, peerAvailable, requirePeer, rtmpCli, startRtmpCli, tempDir } from '../helpers/peers.js';
@@ -133,5 +135,52 @@ describe('Enhanced RTMP through node-media-server', { concurrency: true }, () =>
     await writeFile(esFile, es.data);
     const [want, have] = await Promise.all([frameHashes(mp4s[1]), frameHashes(esFile)]);
     assert.deepEqual(have, want, 'track 1 decodes like the second encode');
+  });
+
+  test('rtmp serve: late joiners of a multitrack stream get each track\'s sequence start and the GOP; --track 0 and 1 decode', async (t) => {
+    if (!requirePeer(t, 'ffmpeg')) return;
+    const args = (size: string): { size: string; frames: number; codecArgs: string[] } => ({
+      size,
+      frames: FRAMES,
+      codecArgs: ['-c:v', 'libx265', '-x265-params', 'log-level=error:keyint=5:min-keyint=5:scenecut=0:bframes=0', '-pix_fmt', 'yuv420p'],
+    });
+    const mp4s = [path.join(dir, 'late0.mp4'), path.join(dir, 'late1.mp4')] as const;
+    await Promise.all([genVideo(mp4s[0], args('200x110')), genVideo(mp4s[1], args('120x68'))]);
+    const [zero, one] = await Promise.all([readMp4Video(mp4s[0], 'hvc1'), readMp4Video(mp4s[1], 'hvc1')]);
+    const sent = multitrackPackets('hvc1', zero, one);
+    const server = new RtmpServer({ port: 0 });
+    await server.listen();
+    t.after(() => server.close());
+    const url = server.url('live', 'late');
+    // The library publishes: the first 7 frames (of both tracks), then the player joins, then the rest.
+    const publisher = await RtmpClient.connect(url);
+    t.after(() => publisher.destroy());
+    const stream = await publisher.createStream();
+    await stream.publish('late');
+    const split = 2 + 2 * 7;
+    for (const p of sent.slice(0, split)) stream.write(p);
+    await stream.drained();
+    const players = [0, 1].map((track) => {
+      const out = path.join(dir, `late-${track}.flv`);
+      const player = startRtmpCli(['play', '--verbose', '--track', String(track), url, '-o', out], { timeoutMs: 30_000 });
+      t.after(() => player.stop());
+      return { track, out, player };
+    });
+    for (const { player } of players) assert.ok(await player.waitForStderr(/NetStream\.Play\.Start/, 10_000), 'a player did not start playing');
+    for (const p of sent.slice(split)) stream.write(p);
+    await stream.unpublish();
+    await publisher.close();
+    for (const { track, out, player } of players) {
+      const done = await player.done;
+      assert.equal(done.code, 0, done.stderr);
+      // The track's sequence start (each track's is cached), then the GOP from the keyframe at frame 5.
+      const got = (await packetsOf(out)).filter((p) => p.type !== 18);
+      assert.deepEqual(got.map((p) => p.timestamp), [0, 500, 600, 700, 800, 900], `track ${track}`);
+      const src = track === 0 ? zero : one;
+      const esFile = path.join(dir, `late${track}.hevc`);
+      await writeFile(esFile, elementaryStream(got, src.width, src.height).data);
+      const [want, have] = await Promise.all([frameHashes(mp4s[track]!), frameHashes(esFile)]);
+      assert.deepEqual(have, want.slice(5), `the late joiner decodes the last GOP of track ${track}`);
+    }
   });
 });
