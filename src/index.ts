@@ -10,5 +10,5 @@ export * from './media/enhanced.js';
 export * from './media/enhanced-metadata.js';
 export { parseHevcDecoderConfig, parseHevcSps, type HevcDecoderConfig, type HevcSpsInfo } from './media/hevc.js';
 export { parseAv1CodecConfig, parseAv1SequenceHeader, type Av1CodecConfig, type Av1SequenceHeader } from './media/av1.js';
-export { parseVpCodecConfig, parseVp9FrameHeader, type VpCodecConfig, type Vp9FrameHeader } from './media/vp9.js';
+export { buildVpCodecConfig, parseVpCodecConfig, parseVp9FrameHeader, type VpCodecConfig, type VpCodecConfigInit, type Vp9FrameHeader } from './media/vp9.js';
 export { selectTrack, type TrackSelection, type TrackSelectResult } from './media/track-select.js';

@@ -85,6 +85,29 @@ export function parseVpCodecConfig(data: Uint8Array): VpCodecConfig {
   };
 }
 
+/** The fields of a VPCodecConfigurationRecord to build. */
+export type VpCodecConfigInit = Pick<VpCodecConfig, 'profile' | 'levelIdc' | 'bitDepth' | 'chromaSubsampling' | 'fullRange'> &
+  Partial<Pick<VpCodecConfig, 'colourPrimaries' | 'transferCharacteristics' | 'matrixCoefficients'>>;
+
+/**
+ * Builds a vpcC record with its FullBox header (version 1, flags 0), as ffmpeg
+ * writes it: for a VP9 track from WebM/Matroska, which carries no such record.
+ * Colour fields default to 2 (unspecified); no codec initialization data.
+ */
+export function buildVpCodecConfig(c: VpCodecConfigInit): Buffer {
+  if (c.profile > 3 || ![8, 10, 12].includes(c.bitDepth) || c.chromaSubsampling > 3) throw new RangeError(`VP9 profile ${c.profile}, ${c.bitDepth}-bit, chroma subsampling ${c.chromaSubsampling} cannot be described`);
+  return Buffer.from([
+    1, 0, 0, 0,
+    c.profile,
+    c.levelIdc,
+    (c.bitDepth << 4) | (c.chromaSubsampling << 1) | (c.fullRange ? 1 : 0),
+    c.colourPrimaries ?? 2,
+    c.transferCharacteristics ?? 2,
+    c.matrixCoefficients ?? 2,
+    0, 0,
+  ]);
+}
+
 /**
  * Reads the uncompressed header of a VP9 frame. Returns undefined for a frame
  * that is not a key frame (or shows an existing frame); throws MediaFormatError

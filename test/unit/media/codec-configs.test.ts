@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { MediaFormatError } from '../../../src/errors.js';
 import { av1LevelName, parseAv1CodecConfig } from '../../../src/media/av1.js';
 import { hevcLevelName, parseHevcDecoderConfig } from '../../../src/media/hevc.js';
-import { parseVp9FrameHeader, parseVpCodecConfig } from '../../../src/media/vp9.js';
+import { buildVpCodecConfig, parseVp9FrameHeader, parseVpCodecConfig } from '../../../src/media/vp9.js';
 import { AV1_RECORDS, HEVC_RECORDS, VP9_FRAMES, VPC_RECORDS } from '../../helpers/codec-vectors.js';
 import { hex } from '../../helpers/hex.js';
 
@@ -61,6 +61,13 @@ test('vpcC in both forms, and the VP9 key frame header', () => {
   assert.deepEqual([bare.profile, bare.level, bare.bitDepth, bare.chromaFormat], [3, '3.1', 10, '4:4:4']);
   assert.throws(() => parseVpCodecConfig(hex('00 0a 92 02 02 02 0000 // bitDepth 9')), /bitDepth 9/);
   everyTruncationFails(VPC_RECORDS[0]!, parseVpCodecConfig, 12);
+  // Built as ffmpeg writes it: the libvpx record byte for byte.
+  assert.deepEqual(buildVpCodecConfig({ profile: 0, levelIdc: 10, bitDepth: 8, chromaSubsampling: 1, fullRange: false }), VPC_RECORDS[0]);
+  assert.deepEqual(parseVpCodecConfig(buildVpCodecConfig({ profile: 2, levelIdc: 41, bitDepth: 10, chromaSubsampling: 0, fullRange: true, colourPrimaries: 9, transferCharacteristics: 16, matrixCoefficients: 9 })), {
+    profile: 2, levelIdc: 41, level: '4.1', bitDepth: 10, chromaSubsampling: 0, chromaFormat: '4:2:0', fullRange: true,
+    colourPrimaries: 9, transferCharacteristics: 16, matrixCoefficients: 9, codecString: 'vp09.02.41.10',
+  });
+  assert.throws(() => buildVpCodecConfig({ profile: 0, levelIdc: 10, bitDepth: 9, chromaSubsampling: 1, fullRange: false }), RangeError);
   assert.deepEqual(parseVp9FrameHeader(VP9_FRAMES[0]!), { profile: 0, bitDepth: 8, colorSpace: 0, fullRange: false, subsamplingX: 1, subsamplingY: 1, chromaFormat: '4:2:0', width: 200, height: 110 });
   assert.deepEqual(parseVp9FrameHeader(VP9_FRAMES[1]!)?.chromaFormat, '4:4:4');
   assert.equal(parseVp9FrameHeader(hex('86 00 // inter frame')), undefined);
