@@ -53,16 +53,17 @@ export function enhancedPackets(fourcc: VideoFourCc, src: { config: Buffer; fram
 /**
  * Two sources as one multitrack stream: track 0 as plain messages (as OBS
  * sends the default track) and track 1 in OneTrack multitrack messages at the
- * same timestamps. The sources must have the same frame times and key frames.
+ * same timestamps, behind a ModEx TimestampOffsetNano step (frame i: i µs).
+ * The sources must have the same frame times and key frames.
  */
 export function multitrackPackets(fourcc: VideoFourCc, track0: { config: Buffer; frames: SourceFrame[] }, track1: { config: Buffer; frames: SourceFrame[] }): MediaPacket[] {
   const out: MediaPacket[] = [];
   const zero = enhancedPackets(fourcc, track0);
-  const one = (packetType: number, frameType: number, data: Uint8Array, cts: number): Buffer =>
-    buildExVideoMessage({ frameType, packetType, multitrackType: 0, tracks: [{ trackId: 1, fourcc, data: Buffer.from(data), compositionTime: cts }] });
-  out.push(zero[0]!, { type: PacketType.Video, timestamp: 0, payload: one(VideoPacketType.SequenceStart, 1, track1.config, 0) });
+  const one = (packetType: number, frameType: number, data: Uint8Array, cts: number, nano: number): Buffer =>
+    buildExVideoMessage({ frameType, packetType, multitrackType: 0, timestampOffsetNano: nano, tracks: [{ trackId: 1, fourcc, data: Buffer.from(data), compositionTime: cts }] });
+  out.push(zero[0]!, { type: PacketType.Video, timestamp: 0, payload: one(VideoPacketType.SequenceStart, 1, track1.config, 0, 0) });
   track1.frames.forEach((f, i) => {
-    out.push(zero[i + 1]!, { type: PacketType.Video, timestamp: f.dtsMs, payload: one(VideoPacketType.CodedFrames, f.key ? 1 : 2, f.data, fourcc === 'hvc1' ? f.ctsMs : 0) });
+    out.push(zero[i + 1]!, { type: PacketType.Video, timestamp: f.dtsMs, payload: one(VideoPacketType.CodedFrames, f.key ? 1 : 2, f.data, fourcc === 'hvc1' ? f.ctsMs : 0, i * 1000) });
   });
   return out;
 }

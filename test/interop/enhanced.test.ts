@@ -15,7 +15,7 @@ import type { VideoFourCc } from '../../src/media/enhanced.js';
 import type { MediaPacket } from '../../src/media/packet.js';
 import { elementaryStream, enhancedPackets, multitrackPackets, readMp4Video, writeFlv } from '../helpers/enhanced-flv.js';
 import { RtmpClient } from '../../src/client/rtmp-client.js';
-import { RtmpServer } from '../../src/server/rtmp-server.js';
+import { RtmpServer, type ServerEvent } from '../../src/server/rtmp-server.js';
 import { packetsOf } from '../helpers/interop.js';
 import { nmsAvailable, startNms, type NmsServer } from '../helpers/nms.js';
 import { ffprobeVideoStream, framemd5, genVideo, peerAvailable, requirePeer, rtmpCli, startRtmpCli, tempDir } from '../helpers/peers.js';
@@ -182,5 +182,38 @@ describe('Enhanced RTMP through node-media-server', { concurrency: true }, () =>
       const [want, have] = await Promise.all([frameHashes(mp4s[track]!), frameHashes(esFile)]);
       assert.deepEqual(have, want.slice(5), `the late joiner decodes the last GOP of track ${track}`);
     }
+  });
+
+  test('rtmp relay between two rtmp serve instances keeps multitrack and ModEx messages byte for byte', async (t) => {
+    if (!requirePeer(t, 'ffmpeg')) return;
+    const codecArgs = ['-c:v', 'libx265', '-x265-params', 'log-level=error:keyint=5:min-keyint=5:scenecut=0:bframes=0', '-pix_fmt', 'yuv420p'];
+    const mp4s = [path.join(dir, 'relay0.mp4'), path.join(dir, 'relay1.mp4')] as const;
+    await Promise.all([genVideo(mp4s[0], { size: '200x110', frames: FRAMES, codecArgs }), genVideo(mp4s[1], { size: '120x68', frames: FRAMES, codecArgs })]);
+    const [zero, one] = await Promise.all([readMp4Video(mp4s[0], 'hvc1'), readMp4Video(mp4s[1], 'hvc1')]);
+    const sent = multitrackPackets('hvc1', zero, one);
+    const events: ServerEvent[] = [];
+    const [a, b] = [new RtmpServer({ port: 0 }), new RtmpServer({ port: 0, onEvent: (e) => events.push(e) })];
+    await Promise.all([a.listen(), b.listen()]);
+    t.after(() => Promise.all([a.close(), b.close()]));
+    const out = path.join(dir, 'relayed.flv');
+    const player = startRtmpCli(['play', '--verbose', b.url('live', 'dst'), '-o', out], { timeoutMs: 30_000 });
+    t.after(() => player.stop());
+    assert.ok(await player.waitForStderr(/NetStream\.Play\.Start/, 10_000), 'the player did not start playing');
+    const relay = startRtmpCli(['relay', '--verbose', '--no-reconnect', a.url('live', 'src'), b.url('live', 'dst')], { timeoutMs: 30_000 });
+    t.after(() => relay.stop());
+    assert.ok(await relay.waitForStderr(/NetStream\.Play\.Start/, 10_000), 'the relay did not start playing');
+    const publisher = await RtmpClient.connect(a.url('live', 'src'));
+    t.after(() => publisher.destroy());
+    const stream = await publisher.createStream();
+    await stream.publish('src');
+    for (const p of sent) stream.write(p);
+    await stream.unpublish();
+    await publisher.close();
+    const [relayed, played] = await Promise.all([relay.done, player.done]);
+    assert.equal(relayed.code, 0, relayed.stderr.slice(-2000));
+    assert.equal(played.code, 0, played.stderr.slice(-2000));
+    assert.ok(events.some((e) => e.type === 'publish'), 'the relay published to the destination');
+    const got = (await packetsOf(out)).filter((p) => p.type !== 18);
+    assert.deepEqual(keyOf(got), keyOf(sent), 'the relayed messages are the published ones');
   });
 });
