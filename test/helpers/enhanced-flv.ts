@@ -1,14 +1,14 @@
 /**
  * Enhanced RTMP test media: an FLV built with the library's builders from an
- * ffmpeg-made MP4 (mediabunny reads the packets, the sample entry gives the
- * hvcC/av1C/vpcC), and the way back — the elementary stream of played-back
+ * ffmpeg-made MP4 (mediabunny reads the packets and the OpusHead, the sample
+ * entry gives the hvcC/av1C/vpcC), and the way back — the elementary stream of played-back
  * Enhanced RTMP messages as Annex B (HEVC) or IVF (AV1, VP9), for ffmpeg to
  * decode and hash.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { ALL_FORMATS, BufferSource, EncodedPacketSink, Input } from 'mediabunny';
 import { encodeFlvHeader, encodeFlvTag } from '../../src/flv/writer.js';
-import { buildExVideoMessage, buildVideoCodedFrames, buildVideoSequenceStart, parseExVideoMessage, VideoPacketType, type VideoFourCc } from '../../src/media/enhanced.js';
+import { buildAudioCodedFrames, buildAudioSequenceStart, buildExVideoMessage, buildVideoCodedFrames, buildVideoSequenceStart, parseExVideoMessage, VideoPacketType, type VideoFourCc } from '../../src/media/enhanced.js';
 import { parseHevcDecoderConfig } from '../../src/media/hevc.js';
 import { PacketType, type MediaPacket } from '../../src/media/packet.js';
 import { sampleEntryConfig } from './mp4-boxes.js';
@@ -43,6 +43,26 @@ export async function readMp4Video(file: string, fourcc: VideoFourCc): Promise<{
   return { config, frames, width: track.codedWidth, height: track.codedHeight };
 }
 
+/** The Opus packets of the MP4's audio track as Enhanced RTMP messages (SequenceStart with the OpusHead first), timestamps from 0. */
+export async function mp4OpusPackets(file: string): Promise<MediaPacket[]> {
+  const input = new Input({ source: new BufferSource(await readFile(file)), formats: ALL_FORMATS });
+  const track = await input.getPrimaryAudioTrack();
+  const head = (await track?.getDecoderConfig())?.description;
+  if (!track || !head) throw new Error(`${file}: no Opus track with an OpusHead`);
+  const out: MediaPacket[] = [{ type: PacketType.Audio, timestamp: 0, payload: buildAudioSequenceStart('Opus', head instanceof ArrayBuffer ? new Uint8Array(head) : new Uint8Array(head.buffer, head.byteOffset, head.byteLength)) }];
+  let first: number | undefined;
+  for await (const p of new EncodedPacketSink(track).packets()) {
+    first ??= p.timestamp;
+    out.push({ type: PacketType.Audio, timestamp: Math.round((p.timestamp - first) * 1000), payload: buildAudioCodedFrames('Opus', p.data) });
+  }
+  return out;
+}
+
+/** Audio and video in timestamp order (video first at equal times), as a muxer interleaves them. */
+export function interleave(video: readonly MediaPacket[], audio: readonly MediaPacket[]): MediaPacket[] {
+  return [...video, ...audio].map((p, i) => ({ p, i })).sort((x, y) => x.p.timestamp - y.p.timestamp || x.i - y.i).map((x) => x.p);
+}
+
 /** The FLV messages of one source: its SequenceStart, then one CodedFrames message per frame. */
 export function enhancedPackets(fourcc: VideoFourCc, src: { config: Buffer; frames: SourceFrame[] }): MediaPacket[] {
   const out: MediaPacket[] = [{ type: PacketType.Video, timestamp: 0, payload: buildVideoSequenceStart(fourcc, src.config) }];
@@ -70,7 +90,8 @@ export function multitrackPackets(fourcc: VideoFourCc, track0: { config: Buffer;
 
 /** Writes packets as an FLV file (video only). */
 export async function writeFlv(file: string, packets: readonly MediaPacket[]): Promise<void> {
-  await writeFile(file, Buffer.concat([encodeFlvHeader({ audio: false, video: true }), ...packets.flatMap((p) => encodeFlvTag(p))]));
+  const audio = packets.some((p) => p.type === PacketType.Audio);
+  await writeFile(file, Buffer.concat([encodeFlvHeader({ audio, video: true }), ...packets.flatMap((p) => encodeFlvTag(p))]));
 }
 
 const START_CODE = Buffer.from([0, 0, 0, 1]);

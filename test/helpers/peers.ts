@@ -725,10 +725,14 @@ export async function genFlv(out: string, opts: GenFlvOptions): Promise<void> {
 }
 
 /** Encode `frames` frames of lavfi testsrc2 at `size` with `codecArgs` (e.g. `['-c:v', 'libx265']`) into `out` (container from its extension). */
-export async function genVideo(out: string, opts: { size: string; frames: number; codecArgs: readonly string[]; timeoutMs?: number }): Promise<void> {
+export async function genVideo(out: string, opts: { size: string; frames: number; codecArgs: readonly string[]; audioArgs?: readonly string[]; timeoutMs?: number }): Promise<void> {
+  // With audioArgs, as long a 48 kHz sine as the video (10 fps) is encoded too; -t rather
+  // than -frames:v, which would end the file (and the audio) at the last video frame.
+  const seconds = String(opts.frames / 10);
+  const audio = opts.audioArgs ? ['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`, ...opts.audioArgs, '-t', seconds] : ['-frames:v', String(opts.frames)];
   const args = [
     '-hide_banner', '-nostdin', '-nostats', '-v', 'error', '-y',
-    '-f', 'lavfi', '-i', `testsrc2=size=${opts.size}:rate=10`, '-frames:v', String(opts.frames),
+    '-f', 'lavfi', '-i', `testsrc2=size=${opts.size}:rate=10`, ...audio,
     ...opts.codecArgs, '-fflags', '+bitexact', '-map_metadata', '-1', out,
   ];
   await runOk(peerBin('ffmpeg'), args, { timeoutMs: opts.timeoutMs ?? 60_000 });

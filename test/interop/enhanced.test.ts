@@ -1,6 +1,6 @@
 /**
- * Enhanced RTMP end to end: ffmpeg encodes HEVC (with B-frames), AV1 and VP9
- * into MP4; the library's builders turn each into an Enhanced RTMP FLV;
+ * Enhanced RTMP end to end: ffmpeg encodes HEVC (with B-frames, and Opus
+ * audio), AV1 and VP9 into MP4; the library's builders turn each into an Enhanced RTMP FLV;
  * `rtmp publish` sends it to node-media-server 4 while `rtmp play` records it.
  * The recording must hold the published messages byte for byte with their
  * timestamps, and the elementary stream taken out of it (Annex B / IVF) must
@@ -8,17 +8,18 @@
  * goes the same way, and `play --track 1` must give back the second encode.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import type { VideoFourCc } from '../../src/media/enhanced.js';
+import { parseExAudioMessage, parseExVideoMessage, type VideoFourCc } from '../../src/media/enhanced.js';
 import type { MediaPacket } from '../../src/media/packet.js';
-import { elementaryStream, enhancedPackets, multitrackPackets, readMp4Video, writeFlv } from '../helpers/enhanced-flv.js';
+import { elementaryStream, enhancedPackets, interleave, mp4OpusPackets, multitrackPackets, readMp4Video, writeFlv } from '../helpers/enhanced-flv.js';
 import { RtmpClient } from '../../src/client/rtmp-client.js';
 import { RtmpServer, type ServerEvent } from '../../src/server/rtmp-server.js';
 import { packetsOf } from '../helpers/interop.js';
 import { nmsAvailable, startNms, type NmsServer } from '../helpers/nms.js';
-import { ffprobeVideoStream, framemd5, genVideo, peerAvailable, requirePeer, rtmpCli, startRtmpCli, tempDir } from '../helpers/peers.js';
+import { ffprobeVideoStream, framemd5, genVideo, peerAvailable, probePackets, requirePeer, rtmpCli, startRtmpCli, tempDir } from '../helpers/peers.js';
 
 function haveNms(t: TestContext): boolean {
   if (nmsAvailable()) return true;
@@ -34,9 +35,9 @@ const SOURCES: Array<{ fourcc: VideoFourCc; codecArgs: string[] }> = [
 ];
 const FRAMES = 10;
 
-/** The MD5 column of ffmpeg's framemd5 lines: one per decoded frame. */
+/** The MD5 column of ffmpeg's framemd5 lines for stream 0 (the video): one per decoded frame. */
 async function frameHashes(file: string): Promise<string[]> {
-  return (await framemd5(file)).map((line) => line.split(',').at(-1)!.trim());
+  return (await framemd5(file)).filter((line) => line.startsWith('0,')).map((line) => line.split(',').at(-1)!.trim());
 }
 
 /** Timestamp and payload of each packet, for exact comparison. */
@@ -80,9 +81,11 @@ describe('Enhanced RTMP through node-media-server', { concurrency: true }, () =>
     test(`${s.fourcc}: published and played back unchanged; the stream decodes like the source`, async (t) => {
       if (!requirePeer(t, 'ffmpeg') || !haveNms(t)) return;
       const mp4 = path.join(dir, `${s.fourcc}.mp4`);
-      await genVideo(mp4, { size: '200x110', frames: FRAMES, codecArgs: s.codecArgs });
+      // HEVC travels with Opus audio.
+      const withAudio = s.fourcc === 'hvc1';
+      await genVideo(mp4, { size: '200x110', frames: FRAMES, codecArgs: s.codecArgs, ...(withAudio ? { audioArgs: ['-c:a', 'libopus', '-b:a', '32k'] } : {}) });
       const src = await readMp4Video(mp4, s.fourcc);
-      const sent = enhancedPackets(s.fourcc, src);
+      const sent = interleave(enhancedPackets(s.fourcc, src), withAudio ? await mp4OpusPackets(mp4) : []);
       if (s.fourcc === 'hvc1') assert.ok(src.frames.some((f) => f.ctsMs > 0), 'x265 with B-frames gives composition times');
       const flv = path.join(dir, `${s.fourcc}.flv`);
       await writeFlv(flv, sent);
@@ -91,12 +94,25 @@ describe('Enhanced RTMP through node-media-server', { concurrency: true }, () =>
       const probed = await ffprobeVideoStream(mp4);
       const r = await rtmpCli(['probe', '--json', flv], { timeoutMs: 20_000 });
       assert.equal(r.code, 0, r.stderr);
-      const video = (JSON.parse(r.stdout.toString()) as { tracks: { video: { codec: string; width: number; height: number } } }).tracks.video;
+      const tracks = (JSON.parse(r.stdout.toString()) as { tracks: { video: { codec: string; width: number; height: number }; audio: { codec: string; channels: number } | null } }).tracks;
       const codecIds: Partial<Record<VideoFourCc, string>> = { hvc1: 'hevc', av01: 'av1', vp09: 'vp9' };
-      assert.deepEqual([video.codec, video.width, video.height], [codecIds[s.fourcc], probed.width, probed.height]);
+      assert.deepEqual([tracks.video.codec, tracks.video.width, tracks.video.height], [codecIds[s.fourcc], probed.width, probed.height]);
+      if (withAudio) assert.deepEqual([tracks.audio?.codec, tracks.audio?.channels], ['opus', 1]);
 
       const got = await publishAndPlay(nms!, flv, `enh-${s.fourcc}`, path.join(dir, `${s.fourcc}-played.flv`));
       assert.deepEqual(keyOf(got), keyOf(sent), 'the played-back messages are the published ones');
+
+      // Every coded frame (and Opus packet) carries exactly the MP4's sample: ffprobe's per-packet MD5s.
+      const mp4Packets = await probePackets(mp4);
+      for (const kind of ['video', 'audio'] as const) {
+        const frames = got
+          .filter((p) => p.type === (kind === 'video' ? 9 : 8))
+          .map((p) => (kind === 'video' ? parseExVideoMessage(p.payload) : parseExAudioMessage(p.payload)))
+          .filter((m) => m.packetType === 1)
+          .map((m) => createHash('md5').update(m.tracks[0]!.data).digest('hex'));
+        assert.deepEqual(frames, mp4Packets.filter((p) => p.codecType === kind).map((p) => p.hash), `${kind} packet hashes`);
+        assert.ok(kind === 'video' ? frames.length === FRAMES : frames.length === 0 || frames.length >= 50, `${frames.length} ${kind} packets`);
+      }
 
       const es = elementaryStream(got, src.width, src.height);
       assert.equal(es.frames, FRAMES);
