@@ -65,17 +65,27 @@ async function publishAndPlay(nms: NmsServer, flv: string, key: string, out: str
 describe('Enhanced RTMP through node-media-server', { concurrency: true }, () => {
   let dir = '';
   let nms: NmsServer | undefined;
-  const ready = peerAvailable('ffmpeg') && nmsAvailable();
-
   before(async () => {
-    if (!ready) return;
+    if (!peerAvailable('ffmpeg')) return;
     dir = await tempDir('rtmp-enhanced-');
-    nms = await startNms();
+    if (nmsAvailable()) nms = await startNms();
   });
   after(async () => {
     await nms?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
+
+  /** Two HEVC encodes of different sizes with the same frame times and key frames, as one multitrack stream; made once. */
+  let multitrack: Promise<{ mp4s: readonly [string, string]; zero: Awaited<ReturnType<typeof readMp4Video>>; one: Awaited<ReturnType<typeof readMp4Video>>; sent: MediaPacket[] }> | undefined;
+  const multitrackSource = (): NonNullable<typeof multitrack> =>
+    (multitrack ??= (async () => {
+      const codecArgs = ['-c:v', 'libx265', '-x265-params', 'log-level=error:keyint=5:min-keyint=5:scenecut=0:bframes=0', '-pix_fmt', 'yuv420p'];
+      const mp4s = [path.join(dir, 'mt0.mp4'), path.join(dir, 'mt1.mp4')] as const;
+      await Promise.all([genVideo(mp4s[0], { size: '200x110', frames: FRAMES, codecArgs }), genVideo(mp4s[1], { size: '120x68', frames: FRAMES, codecArgs })]);
+      const [zero, one] = await Promise.all([readMp4Video(mp4s[0], 'hvc1'), readMp4Video(mp4s[1], 'hvc1')]);
+      assert.deepEqual(one.frames.map((f) => [f.dtsMs, f.key]), zero.frames.map((f) => [f.dtsMs, f.key]), 'the two encodes share frame times and key frames');
+      return { mp4s, zero, one, sent: multitrackPackets('hvc1', zero, one) };
+    })());
 
   for (const s of SOURCES) {
     test(`${s.fourcc}: published and played back unchanged; the stream decodes like the source`, async (t) => {
@@ -126,16 +136,7 @@ describe('Enhanced RTMP through node-media-server', { concurrency: true }, () =>
 
   test('multitrack HEVC: relayed untouched; play --track 1 gives the second encode', async (t) => {
     if (!requirePeer(t, 'ffmpeg') || !haveNms(t)) return;
-    const args = (size: string): { size: string; frames: number; codecArgs: string[] } => ({
-      size,
-      frames: FRAMES,
-      codecArgs: ['-c:v', 'libx265', '-x265-params', 'log-level=error:keyint=5:min-keyint=5:scenecut=0:bframes=0', '-pix_fmt', 'yuv420p'],
-    });
-    const mp4s = [path.join(dir, 'mt0.mp4'), path.join(dir, 'mt1.mp4')] as const;
-    await Promise.all([genVideo(mp4s[0], args('200x110')), genVideo(mp4s[1], args('120x68'))]);
-    const [zero, one] = await Promise.all([readMp4Video(mp4s[0], 'hvc1'), readMp4Video(mp4s[1], 'hvc1')]);
-    assert.deepEqual(one.frames.map((f) => [f.dtsMs, f.key]), zero.frames.map((f) => [f.dtsMs, f.key]), 'the two encodes share frame times and key frames');
-    const sent = multitrackPackets('hvc1', zero, one);
+    const { mp4s, one, sent } = await multitrackSource();
     const flv = path.join(dir, 'multitrack.flv');
     await writeFlv(flv, sent);
 
@@ -155,15 +156,7 @@ describe('Enhanced RTMP through node-media-server', { concurrency: true }, () =>
 
   test('rtmp serve: late joiners of a multitrack stream get each track\'s sequence start and the GOP; --track 0 and 1 decode', async (t) => {
     if (!requirePeer(t, 'ffmpeg')) return;
-    const args = (size: string): { size: string; frames: number; codecArgs: string[] } => ({
-      size,
-      frames: FRAMES,
-      codecArgs: ['-c:v', 'libx265', '-x265-params', 'log-level=error:keyint=5:min-keyint=5:scenecut=0:bframes=0', '-pix_fmt', 'yuv420p'],
-    });
-    const mp4s = [path.join(dir, 'late0.mp4'), path.join(dir, 'late1.mp4')] as const;
-    await Promise.all([genVideo(mp4s[0], args('200x110')), genVideo(mp4s[1], args('120x68'))]);
-    const [zero, one] = await Promise.all([readMp4Video(mp4s[0], 'hvc1'), readMp4Video(mp4s[1], 'hvc1')]);
-    const sent = multitrackPackets('hvc1', zero, one);
+    const { mp4s, zero, one, sent } = await multitrackSource();
     const server = new RtmpServer({ port: 0 });
     await server.listen();
     t.after(() => server.close());
@@ -202,11 +195,7 @@ describe('Enhanced RTMP through node-media-server', { concurrency: true }, () =>
 
   test('rtmp relay between two rtmp serve instances keeps multitrack and ModEx messages byte for byte', async (t) => {
     if (!requirePeer(t, 'ffmpeg')) return;
-    const codecArgs = ['-c:v', 'libx265', '-x265-params', 'log-level=error:keyint=5:min-keyint=5:scenecut=0:bframes=0', '-pix_fmt', 'yuv420p'];
-    const mp4s = [path.join(dir, 'relay0.mp4'), path.join(dir, 'relay1.mp4')] as const;
-    await Promise.all([genVideo(mp4s[0], { size: '200x110', frames: FRAMES, codecArgs }), genVideo(mp4s[1], { size: '120x68', frames: FRAMES, codecArgs })]);
-    const [zero, one] = await Promise.all([readMp4Video(mp4s[0], 'hvc1'), readMp4Video(mp4s[1], 'hvc1')]);
-    const sent = multitrackPackets('hvc1', zero, one);
+    const { sent } = await multitrackSource();
     const events: ServerEvent[] = [];
     const [a, b] = [new RtmpServer({ port: 0 }), new RtmpServer({ port: 0, onEvent: (e) => events.push(e) })];
     await Promise.all([a.listen(), b.listen()]);
