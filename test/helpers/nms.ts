@@ -6,6 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import type { TestContext } from 'node:test';
 import { freePort, repoRoot, startProcess, tempDir, waitForPort, type ChildHandle } from './peers.js';
 
 export interface NmsServer {
@@ -24,6 +25,14 @@ export function nmsAvailable(): boolean {
   } catch {
     return false;
   }
+}
+
+/** Gate a test on node-media-server: skipped without it, except with CI=true, where it fails. */
+export function requireNms(t: TestContext): boolean {
+  if (nmsAvailable()) return true;
+  if (process.env['CI'] === 'true') throw new Error('node-media-server is missing from node_modules (npm ci installs it)');
+  t.skip('node-media-server not installed: npm ci');
+  return false;
 }
 
 const LAUNCHER = `

@@ -11,22 +11,15 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { parseExAudioMessage, parseExVideoMessage, type VideoFourCc } from '../../src/media/enhanced.js';
 import type { MediaPacket } from '../../src/media/packet.js';
 import { elementaryStream, enhancedPackets, interleave, mp4OpusPackets, multitrackPackets, readMp4Video, writeFlv } from '../helpers/enhanced-flv.js';
 import { RtmpClient } from '../../src/client/rtmp-client.js';
 import { RtmpServer, type ServerEvent } from '../../src/server/rtmp-server.js';
 import { packetsOf } from '../helpers/interop.js';
-import { nmsAvailable, startNms, type NmsServer } from '../helpers/nms.js';
+import { nmsAvailable, requireNms, startNms, type NmsServer } from '../helpers/nms.js';
 import { ffprobeVideoStream, framemd5, genVideo, peerAvailable, probePackets, requirePeer, rtmpCli, startRtmpCli, tempDir } from '../helpers/peers.js';
-
-function haveNms(t: TestContext): boolean {
-  if (nmsAvailable()) return true;
-  if (process.env['CI'] === 'true') throw new Error('node-media-server is missing from node_modules (npm ci installs it)');
-  t.skip('node-media-server not installed: npm ci');
-  return false;
-}
 
 const SOURCES: Array<{ fourcc: VideoFourCc; codecArgs: string[] }> = [
   { fourcc: 'hvc1', codecArgs: ['-c:v', 'libx265', '-x265-params', 'log-level=error:keyint=5:min-keyint=5:bframes=3', '-pix_fmt', 'yuv420p'] },
@@ -89,7 +82,7 @@ describe('Enhanced RTMP through node-media-server', { concurrency: true }, () =>
 
   for (const s of SOURCES) {
     test(`${s.fourcc}: published and played back unchanged; the stream decodes like the source`, async (t) => {
-      if (!requirePeer(t, 'ffmpeg') || !haveNms(t)) return;
+      if (!requirePeer(t, 'ffmpeg') || !requireNms(t)) return;
       const mp4 = path.join(dir, `${s.fourcc}.mp4`);
       // HEVC travels with Opus audio.
       const withAudio = s.fourcc === 'hvc1';
@@ -135,7 +128,7 @@ describe('Enhanced RTMP through node-media-server', { concurrency: true }, () =>
   }
 
   test('multitrack HEVC: relayed untouched; play --track 1 gives the second encode', async (t) => {
-    if (!requirePeer(t, 'ffmpeg') || !haveNms(t)) return;
+    if (!requirePeer(t, 'ffmpeg') || !requireNms(t)) return;
     const { mp4s, one, sent } = await multitrackSource();
     const flv = path.join(dir, 'multitrack.flv');
     await writeFlv(flv, sent);

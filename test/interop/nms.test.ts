@@ -5,19 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { test, type TestContext } from 'node:test';
-import { nmsAvailable, startNms } from '../helpers/nms.js';
+import { test } from 'node:test';
+import { requireNms, startNms } from '../helpers/nms.js';
 import { comparePackets, probePackets, requirePeer, rtmpCli, sampleFlv, startRtmpCli, tempDir, waitForExit } from '../helpers/peers.js';
 
-function haveNms(t: TestContext): boolean {
-  if (nmsAvailable()) return true;
-  if (process.env['CI'] === 'true') throw new Error('node-media-server is missing from node_modules (npm ci installs it)');
-  t.skip('node-media-server not installed: npm ci');
-  return false;
-}
-
 test('rtmp publish to node-media-server while rtmp play records: the recording matches the source', async (t) => {
-  if (!haveNms(t) || !requirePeer(t, 'ffprobe')) return;
+  if (!requireNms(t) || !requirePeer(t, 'ffprobe')) return;
   const nms = await startNms();
   t.after(() => nms.stop());
   const dir = await tempDir('nms');
@@ -38,7 +31,7 @@ test('rtmp publish to node-media-server while rtmp play records: the recording m
 });
 
 test('rtmp probe of a live stream on node-media-server reports the published media exactly', async (t) => {
-  if (!haveNms(t)) return;
+  if (!requireNms(t)) return;
   const nms = await startNms();
   t.after(() => nms.stop());
   const url = nms.url('live', 'probekey');
