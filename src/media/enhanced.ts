@@ -229,15 +229,14 @@ export function parseExVideoMessage(payload: Buffer): ExVideoMessage {
   const frameType = (b0 >> 4) & 0x07;
   const m: ExVideoMessage = { frameType, packetType: b0 & 0x0f, modEx: [], tracks: [] };
   m.packetType = readModExChain(r, m.packetType, VIDEO_CODES, m);
-  if (m.packetType !== VideoPacketType.Metadata) {
-    if (frameType === VideoFrameType.Command) {
-      m.command = r.u8('VideoCommand');
-      return m;
-    }
-    if (frameType === 0 || frameType > VideoFrameType.Command) fail(VIDEO, `reserved FrameType ${frameType}`);
+  if (m.packetType !== VideoPacketType.Metadata && frameType === VideoFrameType.Command) {
+    m.command = r.u8('VideoCommand');
+    return m;
   }
   if (m.packetType !== VideoPacketType.Multitrack && !VIDEO_CODES.trackPacketType(m.packetType)) fail(VIDEO, `reserved VideoPacketType ${m.packetType}`);
   readTracks(r, VIDEO_CODES, m, true);
+  // FrameType means nothing for Metadata (also inside a multitrack message); otherwise 0, 6 and 7 are reserved.
+  if (m.packetType !== VideoPacketType.Metadata && (frameType === 0 || frameType > VideoFrameType.Command)) fail(VIDEO, `reserved FrameType ${frameType}`);
   return m;
 }
 

@@ -127,7 +127,7 @@ test('malformed video messages are MediaFormatErrors', () => {
   assertFormatError(() => parseExVideoMessage(hex('96 31', utf8hex('hvc1'))), /reserved AvMultitrackType 3/);
   assertFormatError(() => parseExVideoMessage(hex('96 06', utf8hex('hvc1'))), /inside a multitrack/);
   assertFormatError(() => parseExVideoMessage(hex('96 11', utf8hex('hvc1'), '00 000009 00')), /truncated track data/);
-  assertFormatError(() => parseExVideoMessage(hex('81', utf8hex('hvc1'))), /reserved FrameType 0/);
+  assertFormatError(() => parseExVideoMessage(hex('81', utf8hex('hvc1'), '000000 00')), /reserved FrameType 0/);
   assertFormatError(() => parseExVideoMessage(hex('97 00 00')), /truncated ModExType/);
   const manyModEx = Buffer.concat([hex('97'), Buffer.from('000007'.repeat(20), 'hex')]);
   assertFormatError(() => parseExVideoMessage(manyModEx), /more than 16 ModEx/);
@@ -152,8 +152,11 @@ test('colorInfo metadata: build, parse, reset', () => {
   const meta = parseVideoMetadata(m.tracks[0]!.data);
   assert.deepEqual(meta.colorInfo, info);
   assert.equal(parseVideoMetadata(parseExVideoMessage(buildColorInfoMetadata('hvc1', null)).tracks[0]!.data).colorInfo, null);
-  // FrameType is ignored for Metadata, even 0.
+  // FrameType is ignored for Metadata, even 0, also inside a multitrack message.
   assert.equal(parseExVideoMessage(Buffer.concat([hex('84'), p.subarray(1)])).packetType, VideoPacketType.Metadata);
+  const multi = buildExVideoMessage({ frameType: 0, packetType: 4, multitrackType: 0, tracks: [{ trackId: 1, fourcc: 'hvc1', data: m.tracks[0]!.data }] });
+  assert.equal(multi[0], 0x86, 'FrameType 0, Multitrack');
+  assert.equal(parseExVideoMessage(multi).tracks[0]?.trackId, 1);
   assertFormatError(() => parseVideoMetadata(hex('00 3ff0000000000000')), /name\/value pairs/);
 });
 
