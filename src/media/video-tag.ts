@@ -154,7 +154,6 @@ function parseEnhanced(r: ByteReader, b0: number): VideoTagInfo | undefined {
     info.headerSize = r.offset;
     return info;
   }
-  if (frameType === 0 && packetType !== PACKET_METADATA) return undefined;
   let fourcc: string | undefined;
   if (packetType === PACKET_MULTITRACK) {
     const b = r.u8();
@@ -165,6 +164,8 @@ function parseEnhanced(r: ByteReader, b0: number): VideoTagInfo | undefined {
   } else {
     fourcc = r.bytes(4).toString('latin1');
   }
+  // FrameType 0 is reserved, except for Metadata (also inside a multitrack message), where it means nothing.
+  if (frameType === 0 && packetType !== PACKET_METADATA) return undefined;
   if (fourcc !== undefined) {
     info.fourcc = fourcc;
     info.codec = FOURCC_CODECS[fourcc] ?? 'unknown';
