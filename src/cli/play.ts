@@ -10,6 +10,7 @@ import { ConnectionError, IoError, UsageError, isRtmpError } from '../errors.js'
 import { parseScriptData } from '../flv/script-data.js';
 import { PacketType, isVideoKeyframe, isVideoSequenceHeader } from '../media/packet.js';
 import { ts32 } from '../media/timestamp.js';
+import { selectTrack, type TrackSelection } from '../media/track-select.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay, Rebaser } from '../pipeline/continuity.js';
 import { checkSinkOptions, formatOfPath, openMediaSink, parseFormatOption, type MediaSinkOptions } from '../pipeline/media-sink.js';
@@ -33,6 +34,8 @@ interface PlayRaw extends CommonRaw, RetryRaw, FfmpegPlayRaw {
   json?: boolean;
   format?: string;
   faststart?: boolean;
+  track?: string;
+  audioTrack?: string;
 }
 
 export function registerPlay(program: Command, ctx: RunContext): void {
@@ -49,7 +52,9 @@ export function registerPlay(program: Command, ctx: RunContext): void {
     .option('--start <seconds>', 'play start: -2 live or recorded, -1 live only, >= 0 seconds into a recording', '-2')
     .option('--live', 'same as --start -1: live streams only')
     .option('--idle-timeout <duration>', 'end the recording after this long without media (0 = never)', '30s')
-    .option('--json', 'write NDJSON events (playing, progress, reconnecting, done, error) to stdout; needs -o <file>');
+    .option('--json', 'write NDJSON events (playing, progress, reconnecting, done, error) to stdout; needs -o <file>')
+    .option('--track <id>', 'Enhanced RTMP multitrack: keep only video and audio track <id> (0-255), as single-track messages')
+    .option('--audio-track <id>', 'with --track: keep this audio track instead (default: the same id)');
   addRetryOptions(cmd, 'after a dropped connection, play again and go on writing the same file');
   addFfmpegPlayOptions(cmd);
   addCommonOptions(cmd).action((url: string, raw: PlayRaw) => ctx.run(raw, (rep) => playCommand(url, raw, rep, ctx)));
@@ -77,6 +82,8 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
     if (exists) throw new IoError(`'${output}' exists; use --force to overwrite`);
   }
 
+  const selection = trackSelection(raw);
+  let malformed = 0;
   const retry = raw.reconnect ? parseRetryOptions(raw) : undefined;
   let sink: PacketSink | undefined;
   let end: PlayEnd | undefined;
@@ -116,7 +123,14 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
       rebaser.reset();
       // After a reconnect the server may start mid-GOP: video waits for a keyframe.
       let needKeyframe = sessions++ > 0;
-      for await (const p of stream.packets({ idleTimeoutMs: idleMs })) {
+      for await (const received of stream.packets({ idleTimeoutMs: idleMs })) {
+        let p = received;
+        if (selection) {
+          const picked = selectTrack(received, selection);
+          if (picked.kind === 'malformed' && malformed++ === 0) reporter.warn(`dropping a multitrack message that cannot be read (at ${received.timestamp} ms): ${picked.message}`);
+          if (picked.kind !== 'keep') continue;
+          p = picked.packet;
+        }
         if (p.type === PacketType.Data) {
           // |RtmpSampleAccess is a server permission notice, not part of the stream.
           if (parseScriptData(p.payload)?.name === '|RtmpSampleAccess') continue;
@@ -193,4 +207,14 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
       (reconnects > 0 ? `; ${reconnects} reconnect(s)` : ''),
   );
   return 0;
+}
+
+/** --track / --audio-track as a selection, or undefined to keep every track. */
+function trackSelection(raw: PlayRaw): TrackSelection | undefined {
+  if (raw.track === undefined) {
+    if (raw.audioTrack !== undefined) throw new UsageError('--audio-track needs --track');
+    return undefined;
+  }
+  const video = parseIntOption(raw.track, '--track', 0, 255);
+  return { video, audio: raw.audioTrack !== undefined ? parseIntOption(raw.audioTrack, '--audio-track', 0, 255) : video };
 }

@@ -149,13 +149,23 @@ function renderTracks(r: ProbeReport, row: Row, heading: Heading): void {
   const mv = r.measurements?.video ?? null;
   if (v) {
     const avc = v.avc;
-    heading('Video', `${v.codecName}${avc ? `  ${avc.profile} ${avc.level} (${avc.codecString})` : ''}`);
+    const detail = avc ?? v.hevc ?? v.av1;
+    const vpText = v.vp ? `  Profile ${v.vp.profile}${v.vp.level ? ` level ${v.vp.level}` : ''} (${v.vp.codecString})` : '';
+    heading('Video', `${v.codecName}${detail ? `  ${detail.profile} ${detail.level} (${detail.codecString})` : vpText}`);
     if (avc) {
       const crop = Object.entries(avc.crop).filter(([, n]) => n > 0).map(([side, n]) => `${side} ${n}`);
       row('size', `${v.width}x${v.height}${crop.length > 0 ? ` (coded ${avc.codedWidth}x${avc.codedHeight}, cropped ${crop.join(', ')})` : ''}${avc.sar && avc.sar !== '1:1' ? `, SAR ${avc.sar}` : ''}`);
       row('format', `${avc.chromaFormat}, ${avc.bitDepth}-bit, ${avc.interlaced ? 'interlaced' : 'progressive'}, NAL length ${avc.nalLengthSize}`);
       if (avc.vuiFps !== null) row('VUI frame rate', `${num(avc.vuiFps, 3)} fps${avc.fixedFrameRate ? ' (fixed)' : ''}`);
     }
+    const other = v.hevc ?? v.av1 ?? v.vp;
+    if (other) {
+      const h = v.hevc;
+      const crop = h ? Object.entries(h.crop).filter(([, n]) => n > 0).map(([side, n]) => `${side} ${n}`) : [];
+      if (v.width !== null) row('size', `${v.width}x${v.height}${h && crop.length > 0 ? ` (coded ${h.codedWidth}x${h.codedHeight}, cropped ${crop.join(', ')})` : ''}`);
+      row('format', `${other.chromaFormat}, ${other.bitDepth}-bit${h ? `, ${h.tier} tier, NAL length ${h.nalLengthSize}` : ''}`);
+    }
+    if (v.colorInfo !== null) row('colorInfo', JSON.stringify(v.colorInfo));
     if (mv) {
       row('measured', `${mv.frames} frames, ${num(mv.fps)} fps, ${rate(mv.bitrate)}`);
       const g = mv.gop;
@@ -170,5 +180,15 @@ function renderTracks(r: ProbeReport, row: Row, heading: Heading): void {
     const ch = a.channels === null ? '' : `, ${a.channels} channel${a.channels === 1 ? '' : 's'}`;
     row('format', `${a.sampleRate ?? '?'} Hz${ch}${a.sampleSize ? `, ${a.sampleSize}-bit` : ''}${a.aac && a.aac.coreSampleRate !== a.sampleRate ? ` (core ${a.aac.coreSampleRate} Hz)` : ''}`);
     if (ma) row('measured', `${ma.packets} packets, ${num(ma.packetRate)} /s, ${rate(ma.bitrate)}`);
+  }
+  for (const kind of ['video', 'audio'] as const) {
+    const list = r.tracks.multitrack[kind];
+    if (list.length === 0) continue;
+    heading('Tracks', `${kind}, ${list.length} (Enhanced RTMP multitrack)`);
+    for (const e of list) {
+      const size = e.width !== null ? `, ${e.width}x${e.height}` : '';
+      const profile = e.profile !== null ? `, ${e.profile}${e.level !== null ? ` ${e.level}` : ''}` : '';
+      row(`track ${e.trackId}`, `${e.codec} '${e.fourcc}'${size}${profile}: ${e.frames} frames, ${e.bytes} bytes`);
+    }
   }
 }

@@ -18,7 +18,7 @@
  */
 import type { ByteReader } from '../bytes/byte-reader.js';
 import { readLeniently } from '../bytes/lenient.js';
-import { readModEx } from './video-tag.js';
+import { readModEx } from './enhanced.js';
 
 /** Codec names shared by legacy SoundFormats and Enhanced RTMP FourCCs. */
 export type AudioCodec =
@@ -90,6 +90,11 @@ const FOURCC_CODECS: Record<string, AudioCodec> = {
   mp4a: 'aac',
 };
 
+/** The codec of an Enhanced RTMP audio FourCC ('unknown' when not listed). */
+export function audioCodecOfFourCc(fourcc: string): AudioCodec {
+  return FOURCC_CODECS[fourcc] ?? 'unknown';
+}
+
 const RATES = [5512, 11025, 22050, 44100];
 const EX_HEADER = 9;
 const AAC = 10;
@@ -157,7 +162,7 @@ function parseEnhanced(r: ByteReader, b0: number): AudioTagInfo {
   }
   if (fourcc !== undefined) {
     info.fourcc = fourcc;
-    info.codec = FOURCC_CODECS[fourcc] ?? 'unknown';
+    info.codec = audioCodecOfFourCc(fourcc);
   }
   info.packetType = packetType;
   info.sequenceHeader = packetType === 0;

@@ -11,6 +11,7 @@ import { BitReader } from '../bytes/bit-reader.js';
 import { ByteReader } from '../bytes/byte-reader.js';
 import { MediaFormatError } from '../errors.js';
 import { readSpsVui, type SpsVui } from './avc-vui.js';
+import { bounded as boundedIn, shortRead } from './format-error.js';
 
 export type { SpsVui } from './avc-vui.js';
 
@@ -76,8 +77,6 @@ const HIGH_PROFILES = new Set([100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 13
 /** Profiles whose AVCDecoderConfigurationRecord may carry the chroma/bit-depth extension (14496-15). */
 const RECORD_EXT_PROFILES = new Set([100, 110, 122, 144]);
 
-const short = (what: string) => (field: string, needed: number, offset: number, available: number): Error =>
-  new MediaFormatError(what, `truncated ${field}: needed ${needed} bytes at offset ${offset}, ${available} left`);
 
 /**
  * Parses the codec data of an AVC sequence header (the bytes after the FLV
@@ -85,7 +84,7 @@ const short = (what: string) => (field: string, needed: number, offset: number, 
  * record or SPS; extra trailing bytes are ignored.
  */
 export function parseAvcDecoderConfig(data: Uint8Array): AvcDecoderConfig {
-  const r = new ByteReader(data, short(RECORD));
+  const r = new ByteReader(data, shortRead(RECORD));
   const configurationVersion = r.u8('configurationVersion');
   if (configurationVersion !== 1) throw new MediaFormatError(RECORD, `configurationVersion ${configurationVersion}, expected 1`);
   const profileIndication = r.u8('AVCProfileIndication');
@@ -139,10 +138,7 @@ export function removeEmulationPrevention(nal: Uint8Array): Uint8Array {
 }
 
 /** Throws unless `v` is within [0, max]: values past the spec's range mean a corrupt SPS. */
-function bounded(v: number, max: number, field: string): number {
-  if (v > max) throw new MediaFormatError(SPS, `${field} ${v} is out of range 0..${max}`);
-  return v;
-}
+const bounded = (v: number, max: number, field: string): number => boundedIn(SPS, v, max, field);
 
 /** Decodes an SPS NAL unit (with its one-byte NAL header). */
 export function parseSps(nal: Uint8Array): SpsInfo {

@@ -34,6 +34,7 @@ const VIDEO_FOURCCS: Record<string, CodecName> = {
   av01: { id: 'av1', name: 'AV1' },
   vp08: { id: 'vp8', name: 'VP8' },
   vp09: { id: 'vp9', name: 'VP9' },
+  vvc1: { id: 'vvc', name: 'H.266/VVC' },
 };
 
 /** Legacy SoundFormats (E.4.2.1). */

@@ -19,14 +19,17 @@
  *                then UB[4] ModExType, UB[4] the next VideoPacketType
  *   FrameType 5 and not Metadata: UI8 command, and nothing else
  *   Multitrack: UB[4] AvMultitrackType, UB[4] VideoPacketType, FourCC unless ManyTracksManyCodecs
- *   otherwise: FOURCC (avc1, hvc1, av01, vp08, vp09)
- *   CodedFrames of avc1/hvc1: SI24 CompositionTime
+ *   otherwise: FOURCC (avc1, hvc1, av01, vp08, vp09, vvc1)
+ *   CodedFrames of avc1/hvc1/vvc1: SI24 CompositionTime
+ * This is a cheap, lenient peek at the first bytes; enhanced.ts parses and
+ * builds whole Enhanced RTMP messages (every track of a multitrack one).
  */
 import type { ByteReader } from '../bytes/byte-reader.js';
 import { readLeniently } from '../bytes/lenient.js';
+import { readModEx } from './enhanced.js';
 
 /** Codec names shared by legacy CodecIDs and Enhanced RTMP FourCCs. */
-export type VideoCodec = 'h263' | 'screen' | 'vp6' | 'vp6a' | 'screen2' | 'avc' | 'hevc' | 'av1' | 'vp8' | 'vp9' | 'unknown';
+export type VideoCodec = 'h263' | 'screen' | 'vp6' | 'vp6a' | 'screen2' | 'avc' | 'hevc' | 'av1' | 'vp8' | 'vp9' | 'vvc' | 'unknown';
 
 /** What the header bytes of a video payload say. */
 export interface VideoTagInfo {
@@ -73,6 +76,7 @@ const FOURCC_CODECS: Record<string, VideoCodec> = {
   av01: 'av1',
   vp08: 'vp8',
   vp09: 'vp9',
+  vvc1: 'vvc',
 };
 
 const COMMAND_FRAME = 5;
@@ -150,7 +154,6 @@ function parseEnhanced(r: ByteReader, b0: number): VideoTagInfo | undefined {
     info.headerSize = r.offset;
     return info;
   }
-  if (frameType === 0 && packetType !== PACKET_METADATA) return undefined;
   let fourcc: string | undefined;
   if (packetType === PACKET_MULTITRACK) {
     const b = r.u8();
@@ -161,15 +164,18 @@ function parseEnhanced(r: ByteReader, b0: number): VideoTagInfo | undefined {
   } else {
     fourcc = r.bytes(4).toString('latin1');
   }
+  // FrameType 0 is reserved, except for Metadata (also inside a multitrack message), where it means nothing.
+  if (frameType === 0 && packetType !== PACKET_METADATA) return undefined;
   if (fourcc !== undefined) {
     info.fourcc = fourcc;
     info.codec = FOURCC_CODECS[fourcc] ?? 'unknown';
   }
-  info.sequenceHeader = packetType === 0;
+  // MPEG2TSSequenceStart (5) starts a sequence as SequenceStart does.
+  info.sequenceHeader = packetType === 0 || packetType === 5;
   info.keyframe = isKeyFrameType(frameType) && (packetType === PACKET_CODED_FRAMES || packetType === 3);
   // Per-track bodies of multitrack messages start with a track id; their
   // composition times are left to a multitrack-aware consumer.
-  if (info.multitrackType === undefined && packetType === PACKET_CODED_FRAMES && (fourcc === 'avc1' || fourcc === 'hvc1')) {
+  if (info.multitrackType === undefined && packetType === PACKET_CODED_FRAMES && (fourcc === 'avc1' || fourcc === 'hvc1' || fourcc === 'vvc1')) {
     info.compositionTime = r.i24();
   }
   info.headerSize = r.offset;
@@ -178,16 +184,4 @@ function parseEnhanced(r: ByteReader, b0: number): VideoTagInfo | undefined {
 
 function isKeyFrameType(frameType: number): boolean {
   return frameType === 1 || frameType === 4;
-}
-
-/** One ModEx step, shared with audio: size, data, then ModExType and the next packet type. */
-export function readModEx(r: ByteReader): { nanoOffset: number | undefined; nextPacketType: number } {
-  let size = r.u8() + 1;
-  if (size === 256) size = r.u16() + 1;
-  const data = r.bytes(size);
-  const b = r.u8();
-  const modExType = b >> 4;
-  // ModExType 0 = TimestampOffsetNano: a UI24 nanosecond offset in the first three data bytes.
-  const nanoOffset = modExType === 0 && data.length >= 3 ? data.readUIntBE(0, 3) : undefined;
-  return { nanoOffset, nextPacketType: b & 0x0f };
 }

@@ -6,23 +6,29 @@
  */
 import { peekScriptDataName } from '../flv/script-data.js';
 import { PacketType, isAudioSequenceHeader, isVideoSequenceHeader, type MediaPacket } from '../media/packet.js';
+import { SequenceHeaders } from '../media/sequence-headers.js';
 import { TimestampUnwrapper } from '../media/timestamp.js';
 
 /** Metadata and sequence headers, replayed to a destination that (re)connects. */
 export class HeaderCache {
   metadata: MediaPacket | undefined;
-  video: MediaPacket | undefined;
-  audio: MediaPacket | undefined;
+  /** The last video and audio sequence header of each track (one of each unless Enhanced RTMP multitrack). */
+  readonly headers = new SequenceHeaders();
 
   update(p: MediaPacket): void {
     if (p.type === PacketType.Data && peekScriptDataName(p.payload) === 'onMetaData') this.metadata = p;
-    else if (p.type === PacketType.Video && isVideoSequenceHeader(p.payload)) this.video = p;
-    else if (p.type === PacketType.Audio && isAudioSequenceHeader(p.payload)) this.audio = p;
+    else this.headers.update(p);
+  }
+
+  /** True once a video sequence header was seen (then a new destination waits for a keyframe). */
+  get hasVideo(): boolean {
+    return this.headers.hasVideo;
   }
 
   /** The headers stamped with `timestamp`, so the receiver's timeline never goes back. */
   replay(timestamp: number): MediaPacket[] {
-    return [this.metadata, this.video, this.audio].filter((p): p is MediaPacket => p !== undefined).map((p) => ({ ...p, timestamp }));
+    const all = this.metadata ? [this.metadata, ...this.headers.list()] : this.headers.list();
+    return all.map((p) => ({ ...p, timestamp }));
   }
 }
 

@@ -6,18 +6,23 @@
  */
 import { parseScriptData } from '../flv/script-data.js';
 import { parseAudioSpecificConfig } from '../media/aac.js';
-import { parseAudioTagHeader, type AudioTagInfo } from '../media/audio-tag.js';
-import { parseAvcDecoderConfig } from '../media/avc.js';
+import { audioCodecOfFourCc, parseAudioTagHeader, type AudioTagInfo } from '../media/audio-tag.js';
 import { audioCodecName, videoCodecName } from '../media/codec-names.js';
+import { parseVideoMetadata } from '../media/enhanced-metadata.js';
+import { parseVp9FrameHeader } from '../media/vp9.js';
+import { isRtmpError, MediaFormatError } from '../errors.js';
 import { PacketType, type MediaPacket } from '../media/packet.js';
 import { parseVideoTagHeader, type VideoTagInfo } from '../media/video-tag.js';
+import { describeVideoConfig, PARSED_VIDEO_CODECS, profileAndLevel } from './probe-codecs.js';
 import { compareMetadata } from './probe-metadata.js';
+import { MultitrackLister } from './probe-multitrack.js';
 import {
   amfToJson,
   round3,
   type AudioTrack,
   type JsonValue,
   type ProbeMeasurements,
+  type ProbeReport,
   type ProbeProblem,
   type ProblemKind,
   type VideoTrack,
@@ -44,12 +49,13 @@ export interface FirstArrivals {
 /** The media part of a report. */
 export interface MediaAnalysis {
   metadata: JsonValue;
-  tracks: { video: VideoTrack | null; audio: AudioTrack | null };
+  tracks: ProbeReport['tracks'];
   measurements: ProbeMeasurements;
   problems: ProbeProblem[];
 }
 
 const CODED_FRAMES = 1;
+const METADATA = 4;
 const CODED_FRAMES_X = 3;
 const COMMAND_FRAME = 5;
 
@@ -67,6 +73,7 @@ export class ProbeAnalyzer {
   private dataMessages = 0;
   private readonly firstArrivals: FirstArrivals = {};
   private readonly problems = new Map<string, ProbeProblem>();
+  private readonly multitrack = new MultitrackLister();
 
   constructor(opts: AnalyzerOptions = {}) {
     this.opts = { gapThresholdMs: opts.gapThresholdMs ?? 1000, driftThresholdMs: opts.driftThresholdMs ?? 150, offsetThresholdMs: opts.offsetThresholdMs ?? 1000 };
@@ -127,62 +134,82 @@ export class ProbeAnalyzer {
     const info = parseVideoTagHeader(p.payload);
     if (!info) return this.note('bad-header', 'video', null, 'a video message too short or with a reserved frame type');
     if (info.frameType === COMMAND_FRAME) return;
-    const name = videoCodecName(info);
+    let fourcc = info.fourcc;
+    let body = p.payload.subarray(info.headerSize);
+    if (info.multitrackType !== undefined) {
+      // Multitrack: every track is listed; track 0, the default one, is also the main video track.
+      const main = this.multitrack.video(p.payload);
+      if (main === undefined) return;
+      fourcc = main.fourcc;
+      body = main.data;
+    }
+    const name = videoCodecName(fourcc !== undefined ? { fourcc } : info);
     if (!this.video) {
-      this.video = { codec: name.id, codecName: name.name, codecId: info.codecId ?? null, fourcc: info.fourcc ?? null, width: null, height: null, avc: null };
+      this.video = { codec: name.id, codecName: name.name, codecId: info.codecId ?? null, fourcc: fourcc ?? null, width: null, height: null, avc: null, hevc: null, av1: null, vp: null, colorInfo: null };
     } else if (name.id !== this.video.codec) {
       this.note('config-change', 'video', null, `video codec changed from ${this.video.codec} to ${name.id}`);
     }
-    if (info.sequenceHeader) return this.videoSequenceHeader(p.payload, info);
+    if (info.multitrackType === undefined) this.multitrack.plain('video', fourcc, name.id, isVideoFrame(info), body.length);
+    if (info.enhanced && info.packetType === METADATA) return this.videoMetadata(body);
+    if (info.sequenceHeader) return this.videoSequenceHeader(body, name.id, name.name);
     if (!isVideoFrame(info)) return;
     const ts = this.v.push(p.timestamp, p.payload.length);
     if (arrivalMs !== undefined) this.firstArrivals.video ??= arrivalMs;
-    if (info.codec === 'avc' && !this.videoConfig) this.note('missing-sequence-header', 'video', ts, 'H.264 frames before any AVC sequence header');
+    if (PARSED_VIDEO_CODECS.has(name.id) && !this.videoConfig) this.note('missing-sequence-header', 'video', ts, `${name.name} frames before any sequence header`);
     if (info.keyframe) {
       this.v.keyframe(ts);
       if (arrivalMs !== undefined) this.firstArrivals.keyframe ??= arrivalMs;
+      // A vpcC has no picture size: the first key frame's header does.
+      if (name.id === 'vp9' && this.video.width === null) this.vp9FrameSize(body);
     }
     if (this.a.count > 0) this.offsets.sample(ts - this.a.lastTs);
   }
 
-  private videoSequenceHeader(payload: Buffer, info: VideoTagInfo): void {
-    if (info.codec !== 'avc') return;
-    const body = payload.subarray(info.headerSize);
+  private videoSequenceHeader(body: Buffer, codec: string, codecName: string): void {
+    if (!PARSED_VIDEO_CODECS.has(codec)) return;
     if (this.videoConfig) {
-      if (!body.equals(this.videoConfig)) this.note('config-change', 'video', this.v.count > 0 ? this.v.lastTs : null, 'the AVC sequence header changed mid-stream');
+      if (!body.equals(this.videoConfig)) this.note('config-change', 'video', this.v.count > 0 ? this.v.lastTs : null, `the ${codecName} sequence header changed mid-stream`);
       return;
     }
-    const c = parseAvcDecoderConfig(body);
+    const fields = describeVideoConfig(codec, body);
     this.videoConfig = Buffer.from(body);
-    const s = c.spsInfo;
-    const video = this.video!;
-    video.width = s.width;
-    video.height = s.height;
-    video.avc = {
-      profile: s.profile,
-      profileIdc: s.profileIdc,
-      level: s.level,
-      levelIdc: s.levelIdc,
-      codecString: s.codecString,
-      codedWidth: s.codedWidth,
-      codedHeight: s.codedHeight,
-      crop: s.crop,
-      chromaFormat: s.chromaFormat,
-      bitDepth: s.bitDepthLuma,
-      bitDepthChroma: s.bitDepthChroma,
-      interlaced: !s.frameMbsOnly,
-      sar: s.vui?.sar ? `${s.vui.sar.width}:${s.vui.sar.height}` : null,
-      vuiFps: s.vui?.timing?.fps !== undefined ? round3(s.vui.timing.fps) : null,
-      fixedFrameRate: s.vui?.timing ? s.vui.timing.fixedFrameRate : null,
-      nalLengthSize: c.nalLengthSize,
-      spsCount: c.sps.length,
-      ppsCount: c.pps.length,
-    };
+    Object.assign(this.video!, fields);
+  }
+
+  private vp9FrameSize(frame: Buffer): void {
+    try {
+      const h = parseVp9FrameHeader(frame);
+      if (h) {
+        this.video!.width = h.width;
+        this.video!.height = h.height;
+      }
+    } catch (e) {
+      if (!(e instanceof MediaFormatError)) throw e;
+      this.note('bad-header', 'video', null, `a VP9 key frame header that cannot be read: ${e.message}`);
+    }
+  }
+
+  private videoMetadata(body: Buffer): void {
+    try {
+      const meta = parseVideoMetadata(body);
+      if (meta.colorInfo !== undefined) this.video!.colorInfo = meta.colorInfo === null ? null : (meta.colorInfo as JsonValue);
+    } catch (e) {
+      if (!isRtmpError(e)) throw e;
+      this.note('bad-header', 'video', null, `an Enhanced RTMP Metadata packet that cannot be read: ${e.message}`);
+    }
   }
 
   private pushAudio(p: MediaPacket, arrivalMs: number | undefined): void {
-    const info = parseAudioTagHeader(p.payload);
-    if (!info) return this.note('bad-header', 'audio', null, 'an audio message too short or with a reserved SoundFormat');
+    const parsed = parseAudioTagHeader(p.payload);
+    if (!parsed) return this.note('bad-header', 'audio', null, 'an audio message too short or with a reserved SoundFormat');
+    let info = parsed;
+    let body = p.payload.subarray(info.headerSize);
+    if (info.multitrackType !== undefined) {
+      const main = this.multitrack.audio(p.payload);
+      if (main === undefined) return;
+      info = { ...info, fourcc: main.fourcc, codec: audioCodecOfFourCc(main.fourcc) };
+      body = main.data;
+    }
     const name = audioCodecName(info);
     if (!this.audio) {
       this.audio = {
@@ -198,7 +225,11 @@ export class ProbeAnalyzer {
     } else if (name.id !== this.audio.codec) {
       this.note('config-change', 'audio', null, `audio codec changed from ${this.audio.codec} to ${name.id}`);
     }
-    if (info.sequenceHeader) return this.audioSequenceHeader(p.payload, info);
+    if (info.multitrackType === undefined) {
+      const frame = info.enhanced || info.codec === 'aac' ? info.packetType === CODED_FRAMES : true;
+      this.multitrack.plain('audio', info.fourcc, name.id, frame, body.length);
+    }
+    if (info.sequenceHeader) return this.audioSequenceHeader(body, info);
     if (info.enhanced && info.packetType !== CODED_FRAMES) return;
     if (info.codec === 'aac' && !info.enhanced && info.packetType !== CODED_FRAMES) return;
     const ts = this.a.push(p.timestamp, p.payload.length);
@@ -207,9 +238,9 @@ export class ProbeAnalyzer {
     if (this.v.count > 0) this.offsets.sample(this.v.lastTs - ts);
   }
 
-  private audioSequenceHeader(payload: Buffer, info: AudioTagInfo): void {
+  private audioSequenceHeader(body: Buffer, info: AudioTagInfo): void {
+    if (info.codec === 'opus') return this.opusHead(body);
     if (info.codec !== 'aac') return;
-    const body = payload.subarray(info.headerSize);
     if (this.audioConfig) {
       if (!body.equals(this.audioConfig)) this.note('config-change', 'audio', this.a.count > 0 ? this.a.lastTs : null, 'the AAC sequence header changed mid-stream');
       return;
@@ -230,6 +261,13 @@ export class ProbeAnalyzer {
       ps: c.ps,
       frameLength: c.frameLength ?? null,
     };
+  }
+
+  /** OpusHead (RFC 7845 5.1): the channel count; Opus always decodes at 48 kHz. */
+  private opusHead(body: Buffer): void {
+    if (body.length < 19 || body.toString('latin1', 0, 8) !== 'OpusHead') return this.note('bad-header', 'audio', null, 'an Opus sequence start without an OpusHead');
+    this.audio!.channels = body[9]!;
+    this.audio!.sampleRate = 48000;
   }
 
   /** The media part of the report, from everything pushed so far. */
@@ -254,7 +292,12 @@ export class ProbeAnalyzer {
       problems.push({ kind: 'no-keyframe', track: 'video', count: 1, atMs: null, message: `no keyframe in ${video.frames} video frames`, field: null, declared: null, measured: null });
     }
     problems.push(...compareMetadata(this.metadata, { video: this.video, audio: this.audio }, video));
-    return { metadata: this.metadata, tracks: { video: this.video, audio: this.audio }, measurements, problems };
+    problems.push(...this.multitrack.problems());
+    const multitrack = this.multitrack.entries();
+    // Track 0 sent as plain messages is described by the main track.
+    const zero = multitrack.video.find((e) => e.trackId === 0);
+    if (zero && zero.width === null && this.video) Object.assign(zero, { width: this.video.width, height: this.video.height }, profileAndLevel(this.video));
+    return { metadata: this.metadata, tracks: { video: this.video, audio: this.audio, multitrack }, measurements, problems };
   }
 }
 

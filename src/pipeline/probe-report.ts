@@ -69,8 +69,8 @@ export interface ProbeServer {
   tls: { protocol: string | null; cipher: string; subject: string | null; issuer: string | null; validTo: string | null } | null;
 }
 
-/** H.264 details from the AVCDecoderConfigurationRecord and its SPS. */
-export interface AvcReport {
+/** What an H.264 or HEVC sequence parameter set says about the picture. */
+export interface SpsReport {
   profile: string;
   profileIdc: number;
   level: string;
@@ -82,6 +82,10 @@ export interface AvcReport {
   chromaFormat: string;
   bitDepth: number;
   bitDepthChroma: number;
+}
+
+/** H.264 details from the AVCDecoderConfigurationRecord and its SPS. */
+export interface AvcReport extends SpsReport {
   interlaced: boolean;
   /** Sample aspect ratio "w:h", when signalled. */
   sar: string | null;
@@ -106,6 +110,52 @@ export interface AacReport {
   frameLength: number | null;
 }
 
+/** HEVC details from the HEVCDecoderConfigurationRecord and its SPS. */
+export interface HevcReport extends SpsReport {
+  tier: string;
+  nalLengthSize: number;
+}
+
+/** AV1 details from the AV1CodecConfigurationRecord and its sequence header. */
+export interface Av1Report {
+  profile: string;
+  seqProfile: number;
+  level: string;
+  seqLevelIdx: number;
+  tier: number;
+  codecString: string;
+  chromaFormat: string;
+  bitDepth: number;
+  /** False when configOBUs carried no sequence header (then the rest comes from the record). */
+  sequenceHeader: boolean;
+}
+
+/** VP8/VP9 details from the VPCodecConfigurationRecord. */
+export interface VpReport {
+  profile: number;
+  level: string | null;
+  levelIdc: number;
+  codecString: string;
+  chromaFormat: string;
+  bitDepth: number;
+  fullRange: boolean;
+}
+
+/** One track of an Enhanced RTMP multitrack stream (track 0 is also the main track above). */
+export interface MultitrackEntry {
+  trackId: number;
+  codec: string;
+  fourcc: string;
+  /** Coded-frame (video) or coded-audio parts carried for this track. */
+  frames: number;
+  bytes: number;
+  /** From the track's sequence start, when parsed. */
+  width: number | null;
+  height: number | null;
+  profile: string | null;
+  level: string | null;
+}
+
 export interface VideoTrack {
   /** Stable short id: h264, hevc, av1, vp6, h263, screen, ... */
   codec: string;
@@ -116,6 +166,12 @@ export interface VideoTrack {
   width: number | null;
   height: number | null;
   avc: AvcReport | null;
+  /** Added in probe@1 for Enhanced RTMP and legacy CodecID 12 (additive: older fields unchanged). */
+  hevc: HevcReport | null;
+  av1: Av1Report | null;
+  vp: VpReport | null;
+  /** The last Enhanced RTMP colorInfo metadata, as sent (null when none). */
+  colorInfo: JsonValue;
 }
 
 export interface AudioTrack {
@@ -226,7 +282,8 @@ export interface ProbeReport {
   steps: ProbeStep[];
   server: ProbeServer | null;
   metadata: JsonValue;
-  tracks: { video: VideoTrack | null; audio: AudioTrack | null };
+  /** `multitrack` lists Enhanced RTMP tracks by id (empty arrays for a stream that is not multitrack). */
+  tracks: { video: VideoTrack | null; audio: AudioTrack | null; multitrack: { video: MultitrackEntry[]; audio: MultitrackEntry[] } };
   measurements: ProbeMeasurements | null;
   problems: ProbeProblem[];
   checks: CheckResult[];
@@ -290,7 +347,7 @@ export function newReport(input: ProbeReport['input'], durationMs: number, start
     steps: [],
     server: null,
     metadata: null,
-    tracks: { video: null, audio: null },
+    tracks: { video: null, audio: null, multitrack: { video: [], audio: [] } },
     measurements: null,
     problems: [],
     checks: [],

@@ -24,17 +24,37 @@ const obj = (o: { [key: string]: Shape }): Shape => ({ object: o });
 const STEP_NAMES = ['dns', 'tcp', 'handshake', 'connect', 'createStream', 'play', 'publish', 'unpublish', 'metadata', 'audio', 'video', 'keyframe'];
 const PROBLEM_KINDS = ['non-monotonic', 'gap', 'drift', 'av-offset', 'metadata-mismatch', 'missing-sequence-header', 'config-change', 'no-keyframe', 'bad-header', 'no-media', 'stalled', 'flv'];
 
-const AVC: Shape = obj({
+const CROP: Shape = obj({ left: 'integer', right: 'integer', top: 'integer', bottom: 'integer' });
+
+/** SpsReport: what H.264 and HEVC share. */
+const SPS_FIELDS = {
   profile: 'string', profileIdc: 'integer', level: 'string', levelIdc: 'integer', codecString: 'string',
-  codedWidth: 'integer', codedHeight: 'integer',
-  crop: obj({ left: 'integer', right: 'integer', top: 'integer', bottom: 'integer' }),
-  chromaFormat: 'string', bitDepth: 'integer', bitDepthChroma: 'integer', interlaced: 'boolean',
+  codedWidth: 'integer', codedHeight: 'integer', crop: CROP, chromaFormat: 'string', bitDepth: 'integer', bitDepthChroma: 'integer',
+} as const satisfies { [key: string]: Shape };
+
+const AVC: Shape = obj({
+  ...SPS_FIELDS,
+  interlaced: 'boolean',
   sar: n('string'), vuiFps: n('number'), fixedFrameRate: n('boolean'), nalLengthSize: 'integer', spsCount: 'integer', ppsCount: 'integer',
 });
 
 const AAC: Shape = obj({
   objectType: 'integer', profile: 'string', codecString: 'string', coreSampleRate: 'integer', channelConfiguration: 'integer',
   sbr: n('boolean'), ps: 'boolean', frameLength: n('integer'),
+});
+
+const HEVC: Shape = obj({ ...SPS_FIELDS, tier: 'string', nalLengthSize: 'integer' });
+
+const AV1: Shape = obj({
+  profile: 'string', seqProfile: 'integer', level: 'string', seqLevelIdx: 'integer', tier: 'integer', codecString: 'string',
+  chromaFormat: 'string', bitDepth: 'integer', sequenceHeader: 'boolean',
+});
+
+const VP: Shape = obj({ profile: 'integer', level: n('string'), levelIdc: 'integer', codecString: 'string', chromaFormat: 'string', bitDepth: 'integer', fullRange: 'boolean' });
+
+const MULTITRACK_ENTRY: Shape = obj({
+  trackId: 'integer', codec: 'string', fourcc: 'string', frames: 'integer', bytes: 'integer',
+  width: n('integer'), height: n('integer'), profile: n('string'), level: n('string'),
 });
 
 /** The whole report. */
@@ -61,13 +81,15 @@ export const PROBE_REPORT_SHAPE: Shape = obj({
   ),
   metadata: 'json',
   tracks: obj({
-    video: n(obj({ codec: 'string', codecName: 'string', codecId: n('integer'), fourcc: n('string'), width: n('integer'), height: n('integer'), avc: n(AVC) })),
+    video: n(obj({ codec: 'string', codecName: 'string', codecId: n('integer'), fourcc: n('string'), width: n('integer'), height: n('integer'), avc: n(AVC),
+      hevc: n(HEVC), av1: n(AV1), vp: n(VP), colorInfo: 'json' })),
     audio: n(
       obj({
         codec: 'string', codecName: 'string', soundFormat: n('integer'), fourcc: n('string'),
         sampleRate: n('integer'), channels: n('integer'), sampleSize: n('integer'), aac: n(AAC),
       }),
     ),
+    multitrack: obj({ video: { array: MULTITRACK_ENTRY }, audio: { array: MULTITRACK_ENTRY } }),
   }),
   measurements: n(
     obj({

@@ -83,7 +83,7 @@ export async function pumpPublish(stream: NetStream, opts: PublishPipelineOption
     current = await opts.reconnect(e);
     stats.reconnects++;
     for (const h of headers.replay(p.timestamp)) current.write(h);
-    needKeyframe = headers.video !== undefined;
+    needKeyframe = headers.hasVideo;
     pacer.restart();
   };
   // Output timeline: the first pass keeps the file's timestamps; each later
@@ -164,7 +164,7 @@ export async function pumpPublish(stream: NetStream, opts: PublishPipelineOption
 /** A packet a stream may start with on a new connection: a keyframe, or any audio frame when there is no video. */
 function isSwitchPoint(p: MediaPacket, headers: HeaderCache): boolean {
   if (p.type === PacketType.Video) return isVideoKeyframe(p.payload) && !isVideoSequenceHeader(p.payload);
-  return p.type === PacketType.Audio && headers.video === undefined && !isAudioSequenceHeader(p.payload);
+  return p.type === PacketType.Audio && !headers.hasVideo && !isAudioSequenceHeader(p.payload);
 }
 
 /** Resolves when `p` settles or `signal` aborts, whichever comes first. */

@@ -247,7 +247,7 @@ class Destination {
 
   /** The source restarted: its first frames may not be decodable, so wait for a keyframe again. */
   awaitKeyframe(): void {
-    if (this.headers.video !== undefined) this.needKeyframe = true;
+    if (this.headers.hasVideo) this.needKeyframe = true;
   }
 
   /**
@@ -268,14 +268,14 @@ class Destination {
     const header = (p.type === PacketType.Video && isVideoSequenceHeader(p.payload)) || (p.type === PacketType.Audio && isAudioSequenceHeader(p.payload));
     if (client.reconnectRequested && !this.moving) this.follow(client);
     const next = this.moving?.next;
-    if (next && isMedia && !header && (p.type === PacketType.Video ? isVideoKeyframe(p.payload) : this.headers.video === undefined)) {
+    if (next && isMedia && !header && (p.type === PacketType.Video ? isVideoKeyframe(p.payload) : !this.headers.hasVideo)) {
       this.switchAt(p, next, this.moving!.to);
       this.offer(p);
       return;
     }
     if (isMedia && !header) {
       const slow = client.queuedBytes > this.opts.maxQueueBytes;
-      if (slow) this.needKeyframe = this.headers.video !== undefined;
+      if (slow) this.needKeyframe = this.headers.hasVideo;
       const keyframe = p.type === PacketType.Video && isVideoKeyframe(p.payload);
       if (slow || (p.type === PacketType.Video && this.needKeyframe && !keyframe)) {
         this.stats.missed++;

@@ -77,7 +77,7 @@ export class Player {
     const st = this.stream;
     const s = this.endpoint.session;
     const out: Buffer[] = [];
-    for (const p of [st.metadata, st.videoHeader, st.audioHeader]) if (p) out.push(...s.sendMedia(this.streamId, p));
+    for (const p of st.metadata ? [st.metadata, ...st.headers.list()] : st.headers.list()) out.push(...s.sendMedia(this.streamId, p));
     if (st.gop) {
       for (const p of st.gop) out.push(...s.sendMedia(this.streamId, p));
       this.state = 'live';

@@ -12,7 +12,8 @@
  * by every player and never copied; timestamps are forwarded unchanged.
  */
 import { peekScriptDataName, stripSetDataFrame, ON_METADATA } from '../flv/script-data.js';
-import { isAudioSequenceHeader, isVideoKeyframe, isVideoSequenceHeader, PacketType, type MediaPacket } from '../media/packet.js';
+import { isVideoKeyframe, PacketType, type MediaPacket } from '../media/packet.js';
+import { SequenceHeaders } from '../media/sequence-headers.js';
 import { tsDiff } from '../media/timestamp.js';
 import { Recorder } from './recorder.js';
 import { Player, type Endpoint } from './player.js';
@@ -36,8 +37,8 @@ export class LiveStream {
   publisher: { endpoint: Endpoint; streamId: number; packets: number; bytes: number; first?: number; last?: number } | undefined;
   readonly players = new Set<Player>();
   metadata: MediaPacket | undefined;
-  videoHeader: MediaPacket | undefined;
-  audioHeader: MediaPacket | undefined;
+  /** The last video and audio sequence header of each track (Enhanced RTMP multitrack has several). */
+  readonly headers = new SequenceHeaders();
   /** Audio and video since the last video keyframe, or undefined when there is none (or it grew past the cap). */
   gop: MediaPacket[] | undefined;
   gopBytes = 0;
@@ -52,7 +53,8 @@ export class LiveStream {
   /** Forgets what belonged to the last publisher. */
   reset(): void {
     this.publisher = undefined;
-    this.metadata = this.videoHeader = this.audioHeader = this.gop = undefined;
+    this.metadata = this.gop = undefined;
+    this.headers.clear();
     this.gopBytes = 0;
     this.hasVideo = false;
     this.recorder = undefined;
@@ -137,22 +139,20 @@ export class StreamRegistry {
 
   /** Keeps the sequence headers and the GOP since the last video keyframe, bounded by gopCacheBytes. */
   private cache(stream: LiveStream, p: MediaPacket): void {
-    if (p.type === PacketType.Video) {
-      stream.hasVideo = true;
-      if (isVideoSequenceHeader(p.payload)) {
-        // New decoder configuration: frames cached under the old one are of no use.
-        stream.videoHeader = p;
+    if (p.type === PacketType.Video) stream.hasVideo = true;
+    if (stream.headers.update(p)) {
+      // New video decoder configuration: frames cached under the old one are of no use.
+      if (p.type === PacketType.Video) {
         stream.gop = undefined;
         stream.gopBytes = 0;
-        return;
       }
-      if (isVideoKeyframe(p.payload)) {
-        stream.gop = [p];
-        stream.gopBytes = p.payload.length;
-        return;
-      }
-    } else if (isAudioSequenceHeader(p.payload)) {
-      stream.audioHeader = p;
+      return;
+    }
+    // A keyframe starts a new GOP, unless it is another track's keyframe at the same time
+    // (Enhanced RTMP multitrack sends one per track).
+    if (p.type === PacketType.Video && isVideoKeyframe(p.payload) && stream.gop?.[0]?.timestamp !== p.timestamp) {
+      stream.gop = [p];
+      stream.gopBytes = p.payload.length;
       return;
     }
     if (!stream.gop) return;

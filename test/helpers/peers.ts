@@ -228,6 +228,8 @@ export interface ChildHandle {
   done: Promise<RunResult>;
   /** Graceful stop: `stopInput` on stdin (if any), SIGINT, SIGINT again, SIGKILL — 1.5 s apart. Safe to call twice. */
   stop(): Promise<RunResult>;
+  /** True once the child's stderr so far matches `re`; false after `ms` or if it exits first. */
+  waitForStderr(re: RegExp, ms: number): Promise<boolean>;
 }
 
 /** Start a command in the background. It is killed after `timeoutMs` (default 60 s) regardless. */
@@ -260,7 +262,18 @@ export function startProcess(
     })();
     return stopping;
   };
-  return { pid: child.pid, done, stop, stdout: child.stdout };
+  let seen = '';
+  child.stderr?.on('data', (text: string) => {
+    seen = (seen + text).slice(-STDERR_TAIL_CHARS);
+  });
+  const waitForStderr = async (re: RegExp, ms: number): Promise<boolean> => {
+    for (const end = Date.now() + ms; Date.now() < end && !hasExited(child); ) {
+      if (re.test(seen)) return true;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return re.test(seen);
+  };
+  return { pid: child.pid, done, stop, stdout: child.stdout, waitForStderr };
 }
 
 /** Wait up to `ms` for a background child to exit by itself, then stop() it. `forced` tells which happened. */
@@ -779,6 +792,39 @@ export async function genFlv(out: string, opts: GenFlvOptions): Promise<void> {
   ];
   await runOk(peerBin('ffmpeg'), args, { timeoutMs: opts.timeoutMs ?? 600_000 });
   await rename(partial, out);
+}
+
+/** Encode `frames` frames of lavfi testsrc2 at `size` with `codecArgs` (e.g. `['-c:v', 'libx265']`) into `out` (container from its extension). */
+export async function genVideo(out: string, opts: { size: string; frames: number; codecArgs: readonly string[]; audioArgs?: readonly string[]; timeoutMs?: number }): Promise<void> {
+  // With audioArgs, as long a 48 kHz sine as the video (10 fps) is encoded too; -t rather
+  // than -frames:v, which would end the file (and the audio) at the last video frame.
+  const seconds = String(opts.frames / 10);
+  const audio = opts.audioArgs ? ['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`, ...opts.audioArgs, '-t', seconds] : ['-frames:v', String(opts.frames)];
+  const args = [
+    '-hide_banner', '-nostdin', '-nostats', '-v', 'error', '-y',
+    '-f', 'lavfi', '-i', `testsrc2=size=${opts.size}:rate=10`, ...audio,
+    ...opts.codecArgs, '-fflags', '+bitexact', '-map_metadata', '-1', out,
+  ];
+  await runOk(peerBin('ffmpeg'), args, { timeoutMs: opts.timeoutMs ?? 60_000 });
+}
+
+/** What ffprobe says about the first video stream of `file`. */
+export interface ProbedVideoStream {
+  codec_name: string;
+  profile?: string;
+  level?: number;
+  width: number;
+  height: number;
+  pix_fmt: string;
+}
+
+/** `ffprobe -show_streams` of the first video stream. */
+export async function ffprobeVideoStream(file: string): Promise<ProbedVideoStream> {
+  const args = ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,profile,level,width,height,pix_fmt', '-of', 'json', file];
+  const { stdout } = await runOk(peerBin('ffprobe'), args, { timeoutMs: 30_000 });
+  const stream = (JSON.parse(stdout.toString('utf8')) as { streams?: ProbedVideoStream[] }).streams?.[0];
+  if (stream === undefined) throw new Error(`ffprobe found no video stream in ${file}`);
+  return stream;
 }
 
 // ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@
  */
 import { amfProperties } from './amf-properties.js';
 import { inputProperties } from './input-properties.js';
+import { enhancedProperties } from './enhanced-properties.js';
 import { mediaProperties } from './media-properties.js';
 import { rtmpProperties } from './rtmp-properties.js';
 import { sessionProperties } from './session-properties.js';
@@ -13,7 +14,7 @@ import type { NamedProperty } from './harness.js';
 export type { NamedProperty } from './harness.js';
 
 /** All properties, in a stable order. */
-export const properties: NamedProperty[] = [...amfProperties, ...rtmpProperties, ...sessionProperties, ...mediaProperties, ...inputProperties];
+export const properties: NamedProperty[] = [...amfProperties, ...rtmpProperties, ...sessionProperties, ...mediaProperties, ...inputProperties, ...enhancedProperties];
 
 /** The properties whose name starts with `prefix` (e.g. `amf0.`, `chunk.`). */
 export function propertiesNamed(prefix: string): NamedProperty[] {

@@ -47,7 +47,9 @@ test('tracks from the sequence headers; metadata as sent', () => {
       crop: { left: 0, right: 0, top: 0, bottom: 0 }, chromaFormat: '4:2:0', bitDepth: 8, bitDepthChroma: 8, interlaced: false,
       sar: '1:1', vuiFps: 25, fixedFrameRate: false, nalLengthSize: 4, spsCount: 1, ppsCount: 1,
     },
+    hevc: null, av1: null, vp: null, colorInfo: null,
   });
+  assert.deepEqual(r.tracks.multitrack, { video: [], audio: [] }, 'a stream that is not multitrack lists no tracks');
   assert.deepEqual(r.tracks.audio, {
     codec: 'aac', codecName: 'AAC', soundFormat: 10, fourcc: null, sampleRate: 44100, channels: 2, sampleSize: null,
     aac: { objectType: 2, profile: 'AAC LC', codecString: 'mp4a.40.2', coreSampleRate: 44100, channelConfiguration: 2, sbr: false, ps: false, frameLength: 1024 },
