@@ -1,5 +1,6 @@
 /**
- * `rtmp publish <file.flv|-> <url>`: sends an FLV file (or stdin) to a server.
+ * `rtmp publish <file|-> <url>`: sends an FLV, MP4, MOV, MKV or WebM file
+ * (or FLV on stdin) to a server.
  */
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
@@ -9,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from '../pipeline/continuity.js';
 import { AbortedError, IoError, UsageError } from '../errors.js';
 import type { MediaPacket } from '../media/packet.js';
-import { readFlvPackets } from '../pipeline/flv-file-source.js';
+import { openMediaSource } from '../pipeline/media-source.js';
 import { pumpPublish, startPublish, type PublishStats } from '../pipeline/publish.js';
 import { parseScriptData } from '../flv/script-data.js';
 import { asObject, getNumber } from '../amf/expect.js';
@@ -26,8 +27,8 @@ interface PublishRaw extends CommonRaw, RetryRaw {
 export function registerPublish(program: Command, ctx: RunContext): void {
   const cmd = program
     .command('publish')
-    .description('publish an FLV file (or - for stdin) to an RTMP server')
-    .argument('<input>', 'FLV file to send, or - to read FLV from stdin')
+    .description('publish an FLV, MP4, MOV, MKV or WebM file (or - for FLV on stdin) to an RTMP server')
+    .argument('<input>', 'file to send (FLV, or MP4/MOV/MKV/WebM with H.264/AAC), or - to read FLV from stdin')
     .argument('<url>', 'rtmp://host[:port]/app[/instance]/stream-key')
     .option('--no-realtime', 'send as fast as the server takes it instead of pacing by timestamps')
     .option('--loop <n>', 'send the input n times (timestamps keep increasing; not with stdin)', '1')
@@ -57,7 +58,7 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
     }
   }
   const onWarning = (message: string, offset: number): void => reporter.warn(`${input === '-' ? 'stdin' : input}: ${message} (offset ${offset})`);
-  const first = readFlvPackets(input, { onWarning, signal: ctx.signal });
+  const first = openMediaSource(input, { onWarning, signal: ctx.signal });
   const head = await first.next();
   const firstPass = prepend(head, first);
   let used = false;
@@ -66,7 +67,7 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
       used = true;
       return firstPass;
     }
-    return readFlvPackets(input, { onWarning, signal: ctx.signal });
+    return openMediaSource(input, { onWarning, signal: ctx.signal });
   };
   const durationMs = head.done ? 0 : metadataDurationMs(head.value);
 

@@ -11,7 +11,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { debuglog } from 'node:util';
-import type { EncodedPacket, Input, InputTrack } from 'mediabunny';
+import type { EncodedPacket, EncodedPacketSink, Input, InputTrack } from 'mediabunny';
 import { AbortedError, ContainerError, isRtmpError, UnsupportedCodecError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { DecodeTimeline, ticksToMs } from '../media/decode-order.js';
@@ -26,7 +26,7 @@ const debug = debuglog('rtmp');
 /** Container formats we publish from (mediabunny's format names). */
 const PUBLISHABLE_FORMATS = new Set(['MP4', 'QuickTime File Format', 'Matroska', 'WebM']);
 
-/** Frames per track analysed for the onMetaData frame rate. */
+/** Frames analysed for the onMetaData frame rate (mediabunny snaps it to the rate the timestamps were rounded from). */
 const FRAME_RATE_SAMPLE = 120;
 
 export interface ContainerSourceOptions {
@@ -129,7 +129,10 @@ async function describeInput(path: string, input: Input, fileSize: number): Prom
     const audio = await input.getPrimaryAudioTrack();
     const tracks: PublishedTrack[] = [];
     for (const track of [video, audio]) if (track) tracks.push(await publishedTrack(path, track));
-    if (tracks.length === 0) throw new ContainerError(path, 'the file has no video or audio track');
+    if (tracks.length === 0) {
+      const hint = formatName === 'MP4' || formatName === 'QuickTime File Format' ? ' (truncated? its index, the moov box, is missing)' : '';
+      throw new ContainerError(path, `the file has no video or audio track${hint}`);
+    }
     // Keep the container's track order: ffmpeg breaks decode-time ties by stream index.
     tracks.sort((a, b) => a.track.number - b.track.number);
     const meta: Record<string, number | string | boolean> = {};
@@ -138,8 +141,8 @@ async function describeInput(path: string, input: Input, fileSize: number): Prom
     if (video) {
       meta['width'] = video.codedWidth;
       meta['height'] = video.codedHeight;
-      const rate = (await video.computePacketStats(FRAME_RATE_SAMPLE)).averagePacketRate;
-      if (Number.isFinite(rate) && rate > 0) meta['framerate'] = Math.round(rate * 1000) / 1000;
+      const rate = (await video.computeFrameRateMetrics({ targetPacketCount: FRAME_RATE_SAMPLE })).bestGuessFrameRate;
+      if (Number.isFinite(rate) && rate > 0) meta['framerate'] = Math.round(rate * 1e6) / 1e6;
       meta['videocodecid'] = tracks.find((t) => t.kind === 'video')!.packetizer.metadataCodecId;
     }
     if (audio) {
@@ -172,7 +175,7 @@ async function publishedTrack(path: string, track: InputTrack): Promise<Publishe
 }
 
 /** A track's frames in decode order as tag bodies; video decode times are derived from the presentation times. */
-async function* trackPackets(path: string, t: PublishedTrack, sink: { packets(): AsyncGenerator<EncodedPacket> }): AsyncGenerator<TimedPacket> {
+async function* trackPackets(path: string, t: PublishedTrack, sink: EncodedPacketSink): AsyncGenerator<TimedPacket> {
   const timescale = t.track.timeResolution;
   const type = t.kind === 'video' ? PacketType.Video : PacketType.Audio;
   const toTicks = (seconds: number): number => Math.round(seconds * timescale);
@@ -184,14 +187,24 @@ async function* trackPackets(path: string, t: PublishedTrack, sink: { packets():
     const dtsMs = ticksToMs(dtsTicks, timescale);
     return { dtsMs, type, payload: t.packetizer.frame(p.data, p.type === 'key', ticksToMs(ptsTicks, timescale) - dtsMs) };
   };
+  let last: EncodedPacket | undefined;
   if (t.kind === 'audio') {
-    for await (const p of sink.packets()) if (p.data.length > 0) yield build(p, toTicks(p.timestamp), toTicks(p.timestamp));
-    return;
+    for await (const p of sink.packets()) {
+      last = p;
+      if (p.data.length > 0) yield build(p, toTicks(p.timestamp), toTicks(p.timestamp));
+    }
+  } else {
+    const timeline = new DecodeTimeline<EncodedPacket>();
+    for await (const p of sink.packets()) {
+      last = p;
+      if (p.data.length === 0) continue;
+      for (const r of timeline.push(p, toTicks(p.timestamp))) yield build(r.item, r.pts, r.dts);
+    }
+    for (const r of timeline.end()) yield build(r.item, r.pts, r.dts);
   }
-  const timeline = new DecodeTimeline<EncodedPacket>();
-  for await (const p of sink.packets()) {
-    if (p.data.length === 0) continue;
-    for (const r of timeline.push(p, toTicks(p.timestamp))) yield build(r.item, r.pts, r.dts);
+  // The demuxer stops quietly where the data ends; the index still lists what is missing.
+  const missing = last && (await sink.getNextPacket(last, { metadataOnly: true }));
+  if (last && missing) {
+    throw new ContainerError(path, `the file is truncated: the ${t.kind} track ends at ${last.timestamp.toFixed(3)} s, its index lists frames up to ${(await t.track.computeDuration()).toFixed(3)} s`);
   }
-  for (const r of timeline.end()) yield build(r.item, r.pts, r.dts);
 }
