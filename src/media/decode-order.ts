@@ -12,8 +12,12 @@
  * as x264 writes into MP4's stts, and what ffmpeg derives for Matroska, so a
  * remux through this module matches `ffmpeg -c copy -f flv` packet for packet.
  *
- * Streaming, with bounded lookahead: D is learned from the first `window`
- * frames and every frame is held until `window` later ones were seen.
+ * D is the larger of the reordering seen in the first `window` frames and
+ * what the codec configuration declares (an encoder may delay decode times
+ * more than its first frames need: x264 with B-pyramid enabled delays by 2
+ * even where it used no pyramid, and says so in the SPS; ffmpeg takes the
+ * same maximum). Streaming, with bounded lookahead: every frame is held until
+ * `window` later ones were seen.
  */
 
 /** Frames of lookahead. H.264 allows at most 16 reordered frames (max_num_reorder_frames, A.3.1), so 32 is plenty. */
@@ -42,7 +46,14 @@ export class DecodeTimeline<T> {
   private released = 0;
   private lastDts = -Infinity;
 
-  constructor(private readonly window = REORDER_WINDOW) {
+  /**
+   * @param declaredDelay the reorder depth the codec configuration declares (frames), if any
+   * @param window frames of lookahead
+   */
+  constructor(
+    private readonly declaredDelay = 0,
+    private readonly window = REORDER_WINDOW,
+  ) {
     if (!Number.isInteger(window) || window < 1) throw new RangeError(`window must be a positive integer, not ${window}`);
   }
 
@@ -72,13 +83,15 @@ export class DecodeTimeline<T> {
   private learn(): void {
     if (this.delay !== undefined) return;
     // D = the most frames that precede a frame in decode order but follow it in presentation order.
-    let delay = 0;
+    let delay = Number.isInteger(this.declaredDelay) && this.declaredDelay > 0 ? this.declaredDelay : 0;
     for (let i = 1; i < this.held.length; i++) {
       const pts = this.held[i]!.pts;
       let later = 0;
       for (let j = 0; j < i; j++) if (this.held[j]!.pts > pts) later++;
       delay = Math.max(delay, later);
     }
+    // Never more than the frames seen (a tiny file) or the lookahead.
+    delay = Math.min(delay, this.held.length - 1, this.window - 1);
     this.delay = delay;
     this.firstSorted = this.pending.slice(0, delay + 1);
   }

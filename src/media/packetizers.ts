@@ -30,6 +30,12 @@ export interface TrackPacketizer {
    * (pts − dts) in ms; audio packetizers ignore it and `key`.
    */
   frame(data: Uint8Array, key: boolean, ctsMs: number): Buffer;
+  /**
+   * Frames by which decoding runs ahead of presentation, when the codec
+   * configuration says (H.264: the SPS's max_num_reorder_frames). Decode
+   * times derived from presentation times are delayed by at least this much.
+   */
+  readonly reorderDelay?: number | undefined;
 }
 
 /** Builds a packetizer from the track's configuration; throws MediaFormatError when it is missing or malformed. */
@@ -90,10 +96,11 @@ function required(config: TrackConfig, structure: string): Uint8Array {
 
 const avc: PacketizerFactory = (config) => {
   const avcC = required(config, 'AVCDecoderConfigurationRecord');
-  parseAvcDecoderConfig(avcC); // reject a record players could not use, before anything is sent
+  const record = parseAvcDecoderConfig(avcC); // rejects a record players could not use, before anything is sent
   return {
     sequenceHeader: avcTagBody(FRAME_KEY, AVC_SEQUENCE_HEADER, 0, avcC),
     metadataCodecId: FLV_CODEC_AVC,
+    reorderDelay: record.spsInfo.vui?.maxNumReorderFrames,
     frame: (data, key, ctsMs) => avcTagBody(key ? FRAME_KEY : FRAME_INTER, AVC_NALU, ctsMs, data),
   };
 };

@@ -194,7 +194,7 @@ async function* trackPackets(path: string, t: PublishedTrack, sink: EncodedPacke
       if (p.data.length > 0) yield build(p, toTicks(p.timestamp), toTicks(p.timestamp));
     }
   } else {
-    const timeline = new DecodeTimeline<EncodedPacket>();
+    const timeline = new DecodeTimeline<EncodedPacket>(t.packetizer.reorderDelay);
     for await (const p of sink.packets()) {
       last = p;
       if (p.data.length === 0) continue;

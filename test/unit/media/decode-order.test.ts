@@ -17,8 +17,8 @@ const MP4_DTS = [-1024, -512, 0, 512, 1024, 1536, 2048, 2560, 3072, 3584, 4096, 
 const MKV_PTS = [23, 156, 90, 56, 123, 290, 223, 190, 256, 423, 356, 323, 390, 556, 490, 456];
 const MKV_DTS = [-44, -11, 23, 56, 90, 123, 156, 190, 223, 256, 290, 323, 356, 390, 423, 456];
 
-function derive(pts: number[], window = REORDER_WINDOW): { dts: number[]; delay: number | undefined } {
-  const timeline = new DecodeTimeline<number>(window);
+function derive(pts: number[], window = REORDER_WINDOW, declared = 0): { dts: number[]; delay: number | undefined } {
+  const timeline = new DecodeTimeline<number>(declared, window);
   const out: number[] = [];
   const seen: number[] = [];
   for (const [i, p] of pts.entries()) {
@@ -55,6 +55,16 @@ test('MP4 with a B-pyramid: the derived decode times are the stts ones, reorder 
 
 test('Matroska (pts only): the derived decode times are those ffmpeg derives', () => {
   assert.deepEqual(derive(MKV_PTS).dts, MKV_DTS);
+});
+
+test('x264 with B-pyramid allowed but unused: reordering by 1, decode times delayed by the 2 its SPS declares', () => {
+  // -preset ultrafast -bf 2: I P B B, each B refers only to I/P, yet stts starts at -2 frames.
+  const pts = [0, 1536, 512, 1024, 3072, 2048, 2560, 4608, 3584, 4096];
+  const stts = [-1024, -512, 0, 512, 1024, 1536, 2048, 2560, 3072, 3584];
+  assert.deepEqual(derive(pts, REORDER_WINDOW, 2), { dts: stts, delay: 2 });
+  assert.equal(derive(pts).delay, 1, 'from the timestamps alone the delay looks like 1');
+  assert.deepEqual(derive(MP4_PTS, REORDER_WINDOW, 1).dts, MP4_DTS, 'a declared delay below the observed one changes nothing');
+  assert.deepEqual(derive([0, 40], REORDER_WINDOW, 4), { dts: [-40, 0], delay: 1 }, 'never more than the frames there are');
 });
 
 test('the lookahead window does not change the result once it covers the reordering', () => {

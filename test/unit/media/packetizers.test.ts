@@ -26,6 +26,15 @@ test('AVC: the sequence header is 17 00 000000 + avcC, as ffmpeg writes it', () 
   assert.equal(p.metadataCodecId, 7);
 });
 
+test('AVC: the reorder delay comes from the SPS bitstream restriction (max_num_reorder_frames)', () => {
+  assert.equal(VIDEO_PACKETIZERS['avc']!({ description: AVCC }).reorderDelay, 2);
+  // libx264 -preset ultrafast -bf 1 (Main) and -bf 0 (Constrained Baseline).
+  const bf1 = hex('014d400dffe10016 674d400df60a0fd80880000003008000001e078a149c 01000468ce0fc8');
+  const bf0 = hex('0142c00dffe10016 6742c00dda0507ec0440000003004000000f03c50aa8 01000468ce0fc8');
+  assert.equal(VIDEO_PACKETIZERS['avc']!({ description: bf1 }).reorderDelay, 1);
+  assert.equal(VIDEO_PACKETIZERS['avc']!({ description: bf0 }).reorderDelay, 0);
+});
+
 test('AVC frames: FrameType 1/2, AVCPacketType 1, CompositionTime SI24 (negative too), data untouched', () => {
   const p = VIDEO_PACKETIZERS['avc']!({ description: AVCC });
   const data = hex('00000002 0910 // AUD NAL, length-prefixed');
