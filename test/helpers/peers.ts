@@ -691,6 +691,8 @@ export interface GenFlvOptions {
   preset?: string;
   /** AAC sample rate, default 44100. */
   sampleRate?: number;
+  /** Extra libx264 settings (`-x264-params`), e.g. `bframes=2`. */
+  x264Params?: string;
   /** ffmpeg muxer, default flv (mp4, mov, matroska: the same streams in another container). */
   format?: string;
   timeoutMs?: number;
@@ -706,7 +708,7 @@ export async function genFlv(out: string, opts: GenFlvOptions): Promise<void> {
     '-f', 'lavfi', '-i', `testsrc2=size=${opts.size ?? '640x360'}:rate=${fps}`,
     '-f', 'lavfi', '-i', `sine=frequency=440:beep_factor=4:sample_rate=${opts.sampleRate ?? 44100}`,
     '-map', '0:v', '-map', '1:a', '-t', String(opts.seconds),
-    '-c:v', 'libx264', '-preset', opts.preset ?? 'veryfast', '-pix_fmt', 'yuv420p',
+    '-c:v', 'libx264', '-preset', opts.preset ?? 'veryfast', ...(opts.x264Params ? ['-x264-params', opts.x264Params] : []), '-pix_fmt', 'yuv420p',
     '-g', String(opts.gop ?? fps * 2), '-b:v', videoBitrate, '-maxrate', videoBitrate, '-bufsize', videoBitrate,
     '-c:a', 'aac', '-b:a', opts.audioBitrate ?? '128k',
     '-f', opts.format ?? 'flv', partial,

@@ -20,8 +20,9 @@ import { comparePackets, ffmpegCopy, freePort, genFlv, probePackets, rtmpCli, ru
 const SOURCES: Record<string, GenFlvOptions> = {
   // 30 fps, x264 veryfast (B-frames with pyramid), AAC 44.1 kHz.
   mp4: { seconds: 2.5, size: '320x240', fps: 30, videoBitrate: '400k', audioBitrate: '64k', format: 'mp4' },
-  // 25 fps and 48 kHz AAC: ffmpeg still writes 0xAF, and so must we.
-  mov: { seconds: 2.5, size: '320x240', fps: 25, videoBitrate: '400k', audioBitrate: '64k', format: 'mov', sampleRate: 48000 },
+  // 25 fps and 48 kHz AAC (ffmpeg still writes 0xAF, and so must we); B-frames that reorder by one
+  // frame while the SPS declares two, and the decode times are delayed by two.
+  mov: { seconds: 2.5, size: '320x240', fps: 25, videoBitrate: '400k', audioBitrate: '64k', format: 'mov', sampleRate: 48000, preset: 'ultrafast', x264Params: 'bframes=2' },
   // Matroska stores pts in ms only: decode times must be derived as ffmpeg does.
   mkv: { seconds: 2.5, size: '320x240', fps: 30, videoBitrate: '400k', audioBitrate: '64k', format: 'matroska' },
 };
