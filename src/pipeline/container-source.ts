@@ -26,6 +26,9 @@ const debug = debuglog('rtmp');
 /** Container formats we publish from (mediabunny's format names). */
 const PUBLISHABLE_FORMATS = new Set(['MP4', 'QuickTime File Format', 'Matroska', 'WebM']);
 
+/** How far the media may end before the duration the header declares without the file counting as truncated. */
+const TRUNCATION_SLACK_MS = 1000;
+
 /** Frames analysed for the onMetaData frame rate (mediabunny snaps it to the rate the timestamps were rounded from). */
 const FRAME_RATE_SAMPLE = 120;
 
@@ -70,7 +73,7 @@ export async function* readContainerPackets(path: string, opts: ContainerSourceO
     formats: mb.ALL_FORMATS,
   });
   try {
-    const { tracks, metadata } = await describeInput(path, input, fileSize);
+    const { tracks, metadata, declaredDuration } = await describeInput(path, input, fileSize);
     yield { type: PacketType.Data, timestamp: 0, payload: metadata };
     for (const t of tracks) yield { type: t.kind === 'video' ? PacketType.Video : PacketType.Audio, timestamp: 0, payload: t.packetizer.sequenceHeader };
     // Interleave by decode time: one head per track (ties go to the track stored first, as ffmpeg orders them).
@@ -78,6 +81,7 @@ export async function* readContainerPackets(path: string, opts: ContainerSourceO
     const heads: Array<TimedPacket | undefined> = [];
     for (const it of iterators) heads.push(await next(path, it));
     let base: number | undefined;
+    let lastMs = -Infinity;
     for (;;) {
       if (opts.signal?.aborted) throw new AbortedError();
       let pick = -1;
@@ -88,8 +92,14 @@ export async function* readContainerPackets(path: string, opts: ContainerSourceO
       if (pick < 0) break;
       const head = heads[pick]!;
       base ??= head.dtsMs;
+      lastMs = Math.max(lastMs, head.dtsMs);
       yield { type: head.type, timestamp: ts32(head.dtsMs - base), payload: head.payload };
       heads[pick] = await next(path, iterators[pick]!);
+    }
+    // A Matroska file cut short just ends; its header still says how long it was.
+    if (declaredDuration !== null && lastMs < declaredDuration * 1000 - TRUNCATION_SLACK_MS) {
+      const end = Number.isFinite(lastMs) ? `its media ends at ${(lastMs / 1000).toFixed(3)} s` : 'it holds no frames';
+      throw new ContainerError(path, `the file is truncated: ${end}, its header says ${declaredDuration.toFixed(3)} s`);
     }
   } finally {
     input.dispose();
@@ -114,7 +124,7 @@ function asContainerError(path: string, what: string, e: unknown): Error {
 }
 
 /** Recognises the file, picks the primary video and audio tracks, checks their codecs and builds onMetaData. */
-async function describeInput(path: string, input: Input, fileSize: number): Promise<{ tracks: PublishedTrack[]; metadata: Buffer }> {
+async function describeInput(path: string, input: Input, fileSize: number): Promise<{ tracks: PublishedTrack[]; metadata: Buffer; declaredDuration: number | null }> {
   let formatName: string;
   try {
     formatName = (await input.getFormat()).name;
@@ -136,7 +146,9 @@ async function describeInput(path: string, input: Input, fileSize: number): Prom
     // Keep the container's track order: ffmpeg breaks decode-time ties by stream index.
     tracks.sort((a, b) => a.track.number - b.track.number);
     const meta: Record<string, number | string | boolean> = {};
-    const duration = (await input.getDurationFromMetadata()) ?? (await input.computeDuration());
+    const declared = await input.getDurationFromMetadata();
+    const declaredDuration = declared !== null && Number.isFinite(declared) && declared > 0 ? declared : null;
+    const duration = declaredDuration ?? (await input.computeDuration());
     if (Number.isFinite(duration) && duration > 0) meta['duration'] = duration;
     if (video) {
       meta['width'] = video.codedWidth;
@@ -153,7 +165,7 @@ async function describeInput(path: string, input: Input, fileSize: number): Prom
     }
     meta['encoder'] = 'rtmp-toolkit';
     meta['filesize'] = fileSize;
-    return { tracks, metadata: buildMetadataForFile(meta).payload };
+    return { tracks, metadata: buildMetadataForFile(meta).payload, declaredDuration };
   } catch (e) {
     throw asContainerError(path, 'cannot read the track headers', e);
   }

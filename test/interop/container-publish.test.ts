@@ -138,7 +138,7 @@ test('a VP9/Opus WebM is refused with one line naming the codec and the file, ex
   assertOneLine(r.stderr, /^error: .*in\.webm: video codec vp9 is not supported yet \(H\.264\/AAC only\); use an FLV input$/);
 });
 
-test('a garbage .mp4 and a truncated MP4 end with one line naming the file, exit 3', async (t) => {
+test('a garbage .mp4, a truncated MP4 and a truncated MKV end with one line naming the file, exit 3', async (t) => {
   if (!havePeers(t, ['ffmpeg'])) return;
   const dir = await tempDir('container-bad');
   const garbage = path.join(dir, 'garbage.mp4');
@@ -154,6 +154,14 @@ test('a garbage .mp4 and a truncated MP4 end with one line naming the file, exit
   const c = await publishBadInput(cut);
   assert.equal(c.code, 3, c.stderr);
   assertOneLine(c.stderr, /cut\.mp4: the file has no video or audio track \(truncated\? its index, the moov box, is missing\)$/);
+
+  // A Matroska file cut short just ends (mediabunny drops the incomplete cluster, here the first): its header's duration gives it away.
+  const mkv = await readFile(await source('mkv'));
+  const cutMkv = path.join(dir, 'cut.mkv');
+  await writeFile(cutMkv, mkv.subarray(0, mkv.length >> 1));
+  const p = await rtmpCli(['probe', '--quiet', '--duration', '0', cutMkv], { timeoutMs: 20_000 });
+  assert.equal(p.code, 3, p.stderr);
+  assertOneLine(p.stderr, /cut\.mkv: the file is truncated: (its media ends at [\d.]+ s|it holds no frames), its header says 2\.5\d* s$/);
 });
 
 test('rtmp probe reads an MP4 like an FLV: codec, size and every frame counted', async (t) => {
