@@ -126,7 +126,16 @@ test('a VP9/Opus WebM is refused with one line naming the codec and the file, ex
   const r = await publishBadInput(file);
   assert.equal(r.code, 3, r.stderr);
   assertOneLine(r.stderr, /^error: .*in\.webm: video codec vp9 is not supported yet \(H\.264\/AAC only\); use an FLV input$/);
+  assert.deepEqual(await probeErrorCode(file), ['RTMP_ERR_UNSUPPORTED_CODEC', 3]);
 });
+
+/** The error code and exit code `rtmp probe --json` reports for a file. */
+async function probeErrorCode(file: string): Promise<[string | undefined, number | undefined]> {
+  const r = await rtmpCli(['probe', '--json', file], { timeoutMs: 20_000 });
+  const report = JSON.parse(r.stdout.toString('utf8')) as { error: { code: string; exitCode: number } | null };
+  assert.equal(r.code, report.error?.exitCode);
+  return [report.error?.code, report.error?.exitCode];
+}
 
 test('a garbage .mp4, a truncated MP4 and a truncated MKV end with one line naming the file, exit 3', async (t) => {
   if (!havePeers(t, ['ffmpeg'])) return;
@@ -136,6 +145,7 @@ test('a garbage .mp4, a truncated MP4 and a truncated MKV end with one line nami
   const g = await publishBadInput(garbage);
   assert.equal(g.code, 3, g.stderr);
   assertOneLine(g.stderr, /garbage\.mp4: not a recognisable MP4, MOV, Matroska, WebM or FLV file$/);
+  assert.deepEqual(await probeErrorCode(garbage), ['RTMP_ERR_CONTAINER', 3]);
 
   // No moov box (ffmpeg writes it last): cut the file in half.
   const whole = await readFile(await source('mp4'));
