@@ -20,6 +20,7 @@ import { AUDIO_PACKETIZERS, supportedCodecsHint, VIDEO_PACKETIZERS, type TrackPa
 import { ts32 } from '../media/timestamp.js';
 import { buildMetadataForFile } from '../flv/script-data.js';
 import { describeIoError } from './flv-file-source.js';
+import { checkIsobmffTables } from './isobmff-guard.js';
 
 const debug = debuglog('rtmp');
 
@@ -31,6 +32,22 @@ const TRUNCATION_SLACK_MS = 1000;
 
 /** Frames analysed for the onMetaData frame rate (mediabunny snaps it to the rate the timestamps were rounded from). */
 const FRAME_RATE_SAMPLE = 120;
+
+let mediabunny: Promise<typeof import('mediabunny')> | undefined;
+
+/**
+ * Loads mediabunny on first use (it is large) and turns its console output
+ * off: it prints diagnostics, some with stack traces, where our errors are one
+ * line. They stay visible with NODE_DEBUG=rtmp. (Its log level is global.)
+ */
+function loadMediabunny(): Promise<typeof import('mediabunny')> {
+  mediabunny ??= import('mediabunny').then((mb) => {
+    mb.Logging.level = mb.LogLevel.Silent;
+    for (const level of ['error', 'warn'] as const) mb.Logging.on(level, (args) => debug('mediabunny %s: %s', level, args.map(String).join(' ')));
+    return mb;
+  });
+  return mediabunny;
+}
 
 export interface ContainerSourceOptions {
   /** Stops reading; the generator then throws AbortedError. */
@@ -61,19 +78,21 @@ interface PublishedTrack {
  */
 export async function* readContainerPackets(path: string, opts: ContainerSourceOptions = {}): AsyncGenerator<MediaPacket> {
   if (opts.signal?.aborted) throw new AbortedError();
-  const mb = await import('mediabunny');
+  const mb = await loadMediabunny();
   let fileSize: number;
   try {
     fileSize = (await stat(path)).size;
   } catch (e) {
     throw describeIoError('open', path, e);
   }
+  // mediabunny trusts the counts in an MP4's sample tables: check them first.
+  await checkIsobmffTables(path, fileSize);
   const input = new mb.Input({
     source: new mb.FilePathSource(path, { handleUnhandledError: (e) => debug('%s: background read failed: %s', path, String(e)) }),
     formats: mb.ALL_FORMATS,
   });
   try {
-    const { tracks, metadata, declaredDuration } = await describeInput(path, input, fileSize);
+    const { tracks, metadata, declaredDuration, matroska } = await describeInput(path, input, fileSize);
     yield { type: PacketType.Data, timestamp: 0, payload: metadata };
     for (const t of tracks) yield { type: t.kind === 'video' ? PacketType.Video : PacketType.Audio, timestamp: 0, payload: t.packetizer.sequenceHeader };
     // Interleave by decode time: one head per track (ties go to the track stored first, as ffmpeg orders them).
@@ -93,11 +112,12 @@ export async function* readContainerPackets(path: string, opts: ContainerSourceO
       const head = heads[pick]!;
       base ??= head.dtsMs;
       lastMs = Math.max(lastMs, head.dtsMs);
-      yield { type: head.type, timestamp: ts32(head.dtsMs - base), payload: head.payload };
+      // A damaged track can go back before the first frame: keep such frames at 0 rather than wrap.
+      yield { type: head.type, timestamp: ts32(Math.max(0, head.dtsMs - base)), payload: head.payload };
       heads[pick] = await next(path, iterators[pick]!);
     }
-    // A Matroska file cut short just ends; its header still says how long it was.
-    if (declaredDuration !== null && lastMs < declaredDuration * 1000 - TRUNCATION_SLACK_MS) {
+    // A Matroska file cut short just ends; its header still says how long it was. (MP4 is checked against its index.)
+    if (matroska && declaredDuration !== null && lastMs < declaredDuration * 1000 - TRUNCATION_SLACK_MS) {
       const end = Number.isFinite(lastMs) ? `its media ends at ${(lastMs / 1000).toFixed(3)} s` : 'it holds no frames';
       throw new ContainerError(path, `the file is truncated: ${end}, its header says ${declaredDuration.toFixed(3)} s`);
     }
@@ -124,7 +144,7 @@ function asContainerError(path: string, what: string, e: unknown): Error {
 }
 
 /** Recognises the file, picks the primary video and audio tracks, checks their codecs and builds onMetaData. */
-async function describeInput(path: string, input: Input, fileSize: number): Promise<{ tracks: PublishedTrack[]; metadata: Buffer; declaredDuration: number | null }> {
+async function describeInput(path: string, input: Input, fileSize: number): Promise<{ tracks: PublishedTrack[]; metadata: Buffer; declaredDuration: number | null; matroska: boolean }> {
   let formatName: string;
   try {
     formatName = (await input.getFormat()).name;
@@ -165,7 +185,7 @@ async function describeInput(path: string, input: Input, fileSize: number): Prom
     }
     meta['encoder'] = 'rtmp-toolkit';
     meta['filesize'] = fileSize;
-    return { tracks, metadata: buildMetadataForFile(meta).payload, declaredDuration };
+    return { tracks, metadata: buildMetadataForFile(meta).payload, declaredDuration, matroska: formatName === 'Matroska' || formatName === 'WebM' };
   } catch (e) {
     throw asContainerError(path, 'cannot read the track headers', e);
   }

@@ -137,7 +137,7 @@ async function probeErrorCode(file: string): Promise<[string | undefined, number
   return [report.error?.code, report.error?.exitCode];
 }
 
-test('a garbage .mp4, a truncated MP4 and a truncated MKV end with one line naming the file, exit 3', async (t) => {
+test('a garbage .mp4, a truncated or corrupt MP4 and a truncated MKV end with one line naming the file, exit 3', async (t) => {
   if (!havePeers(t, ['ffmpeg'])) return;
   const dir = await tempDir('container-bad');
   const garbage = path.join(dir, 'garbage.mp4');
@@ -154,6 +154,18 @@ test('a garbage .mp4, a truncated MP4 and a truncated MKV end with one line nami
   const c = await publishBadInput(cut);
   assert.equal(c.code, 3, c.stderr);
   assertOneLine(c.stderr, /cut\.mp4: the file has no video or audio track \(truncated\? its index, the moov box, is missing\)$/);
+
+  // Four bytes of a sample count corrupted: refused at once, not gigabytes of sample table later.
+  const counted = Buffer.from(whole);
+  const stts = counted.indexOf('stts', 0, 'latin1');
+  counted.writeUInt32BE(0x7f000000, stts + 12); // first entry's sample_count
+  const badCount = path.join(dir, 'count.mp4');
+  await writeFile(badCount, counted);
+  const started = performance.now();
+  const b = await publishBadInput(badCount);
+  assert.equal(b.code, 3, b.stderr);
+  assertOneLine(b.stderr, /count\.mp4: corrupt MP4 index: stts at byte offset \d+ describes \d+ samples, stsz holds \d+$/);
+  assert.ok(performance.now() - started < 10_000, 'refused quickly');
 
   // A Matroska file cut short just ends (mediabunny drops the incomplete cluster, here the first): its header's duration gives it away.
   const mkv = await readFile(await source('mkv'));
