@@ -4,8 +4,9 @@
  * counts say, so four corrupt bytes in a count (4 billion samples) cost
  * gigabytes and minutes. Here every count is checked against what bounds it,
  * as ISO/IEC 14496-12 8.6/8.7 defines the boxes: entries must fit their box,
- * stts and ctts must not describe more samples than stsz holds, and a
- * constant sample size times the sample count must fit in the file.
+ * stts, ctts and stsc must not describe more samples than stsz holds, stsc's
+ * chunk runs must go forwards, and a constant sample size times the sample
+ * count must fit in the file.
  *
  * Only the moov box is read (once, bounded by MAX_MOOV_BYTES); the walk over
  * the top-level boxes reads 16-byte headers. Fragmented files (moof) are
@@ -145,6 +146,24 @@ function checkSampleTable(buf: Buffer, stbl: Box, fileSize: number, base: number
     if (!b) continue;
     const n = entries(b, entrySize);
     if (typeof n === 'string') return n;
+  }
+  // stsc: runs of chunks (first_chunk, samples_per_chunk, sample_description_index); the runs
+  // before the last one must not hold more samples than there are, nor go backwards.
+  const stsc = boxes.get('stsc');
+  if (stsc && samples !== undefined) {
+    const n = entries(stsc, 12);
+    if (typeof n === 'string') return n;
+    let before = 0;
+    let prevFirst = 0;
+    for (let i = 0; i < n; i++) {
+      const at = stsc.start + 8 + i * 12;
+      const firstChunk = buf.readUInt32BE(at);
+      const perChunk = buf.readUInt32BE(at + 4);
+      if (firstChunk <= prevFirst || perChunk > samples) return `${where(stsc)} entry ${i} (first chunk ${firstChunk}, ${perChunk} samples per chunk) does not fit ${samples} samples`;
+      if (i > 0) before += (firstChunk - prevFirst) * buf.readUInt32BE(at - 12 + 4);
+      if (before > samples) return `${where(stsc)} places ${before} samples before entry ${i}, stsz holds ${samples}`;
+      prevFirst = firstChunk;
+    }
   }
   // stts and ctts: (sample_count, delta/offset) pairs whose counts add up to the samples.
   for (const type of ['stts', 'ctts'] as const) {

@@ -33,6 +33,7 @@ interface Tables {
   ctts?: number[];
   stsz?: number[];
   stco?: number[];
+  stsc?: number[];
 }
 
 /** ftyp, a moov with one track of three samples, and an mdat of 300 bytes. */
@@ -42,7 +43,7 @@ function mp4(t: Tables = {}): Buffer {
     fullBox('stts', ...(t.stts ?? [1, 3, 512])),
     fullBox('ctts', ...(t.ctts ?? [1, 3, 0])),
     fullBox('stsz', ...(t.stsz ?? [0, 3, 100, 100, 100])),
-    fullBox('stsc', 1, 1, 3, 1),
+    fullBox('stsc', ...(t.stsc ?? [1, 1, 3, 1])),
     fullBox('stco', ...(t.stco ?? [1, 64])),
   );
   const moov = box('moov', box('trak', box('mdia', box('minf', stbl))));
@@ -78,6 +79,13 @@ test('consistent tables pass, as do files that are not plain ISO BMFF', async ()
 test('stts or ctts describing more samples than stsz holds (a corrupt count) is refused with the box and its offset', async () => {
   await rejects(mp4({ stts: [1, 0x7f000003, 512] }), /corrupt MP4 index: stts at byte offset \d+ describes 2130706435 samples, stsz holds 3$/);
   await rejects(mp4({ ctts: [2, 3, 0, 0xc9000000, 0] }), /ctts at byte offset \d+ describes 3372220419 samples, stsz holds 3$/);
+});
+
+test('stsc runs that hold more samples than stsz, or go backwards, are refused', async () => {
+  await check(mp4({ stsc: [2, 1, 2, 1, 2, 1, 1], stco: [2, 64, 264] })); // 2 samples in chunk 1, then 1 per chunk
+  await rejects(mp4({ stsc: [1, 1, 0x6d000001, 1] }), /stsc at byte offset \d+ entry 0 \(first chunk 1, 1828716545 samples per chunk\) does not fit 3 samples/);
+  await rejects(mp4({ stsc: [2, 5, 1, 1, 3, 1, 1] }), /stsc at byte offset \d+ entry 1 \(first chunk 3/);
+  await rejects(mp4({ stsc: [2, 1, 3, 1, 3, 1, 1] }), /places 6 samples before entry 1, stsz holds 3/);
 });
 
 test('entry counts larger than their box, and constant sizes larger than the file, are refused', async () => {
