@@ -24,6 +24,8 @@ const CONTAINERS = new Set(['moov', 'trak', 'mdia', 'minf', 'stbl']);
 
 interface Box {
   type: string;
+  /** Offset of the box header in the buffer (or file). */
+  at: number;
   /** Offset of the payload in the buffer (or file). */
   start: number;
   /** Offset just past the box. */
@@ -38,7 +40,9 @@ interface Box {
 function boxAt(buf: Buffer, at: number, limit: number, spaceEnd = limit): Box | undefined {
   if (at + 8 > limit) return undefined;
   let size = buf.readUInt32BE(at);
-  const type = buf.toString('latin1', at + 4, at + 8);
+  // Box types are four printable characters; show anything else as hex in messages.
+  const raw = buf.toString('latin1', at + 4, at + 8);
+  const type = /^[\x20-\x7e]{4}$/.test(raw) ? raw : `0x${buf.toString('hex', at + 4, at + 8)}`;
   let header = 8;
   if (size === 1) {
     if (at + 16 > limit) return undefined;
@@ -48,7 +52,7 @@ function boxAt(buf: Buffer, at: number, limit: number, spaceEnd = limit): Box | 
     size = spaceEnd - at;
   }
   if (size < header) return undefined;
-  return { type, start: at + header, end: at + size };
+  return { type, at, start: at + header, end: at + size };
 }
 
 /**
@@ -66,9 +70,9 @@ export async function checkIsobmffTables(path: string, fileSize: number): Promis
   try {
     const moov = await findMoov(handle, fileSize);
     if (!moov) return;
-    if (moov.end > fileSize) throw new ContainerError(path, `the moov box at byte offset ${moov.start - 8} runs past the end of the file (truncated or corrupt)`);
+    if (moov.end > fileSize) throw new ContainerError(path, `the moov box at byte offset ${moov.at} runs past the end of the file (truncated or corrupt)`);
     if (moov.end - moov.start > MAX_MOOV_BYTES) {
-      throw new ContainerError(path, `the moov box at byte offset ${moov.start - 8} is ${moov.end - moov.start + 8} bytes, more than the ${MAX_MOOV_BYTES} this reader accepts`);
+      throw new ContainerError(path, `the moov box at byte offset ${moov.at} is ${moov.end - moov.at} bytes, more than the ${MAX_MOOV_BYTES} this reader accepts`);
     }
     const body = Buffer.alloc(moov.end - moov.start);
     await handle.read(body, 0, body.length, moov.start);
@@ -86,7 +90,7 @@ async function findMoov(handle: FileHandle, fileSize: number): Promise<Box | und
     const { bytesRead } = await handle.read(head, 0, 16, at);
     const box = boxAt(head, 0, bytesRead, fileSize - at);
     if (!box) return undefined;
-    if (box.type === 'moov') return { type: 'moov', start: at + box.start, end: at + box.end };
+    if (box.type === 'moov') return { type: 'moov', at, start: at + box.start, end: at + box.end };
     if (box.type === 'moof') return undefined; // fragmented: tables arrive per fragment
     at += box.end;
   }
@@ -124,7 +128,7 @@ function checkSampleTable(buf: Buffer, stbl: Box, fileSize: number, base: number
     boxes.set(box.type, box);
     at = box.end;
   }
-  const where = (b: Box): string => `${buf.toString('latin1', b.start - 4, b.start)} at byte offset ${base + b.start - 8}`;
+  const where = (b: Box): string => `${b.type} at byte offset ${base + b.at}`;
   /** entry_count after version/flags, checked to fit the box with `entrySize` bytes per entry. */
   const entries = (b: Box, entrySize: number, countAt = 4): number | string => {
     if (b.start + countAt + 4 > b.end) return `${where(b)} is too short`;
