@@ -13,8 +13,15 @@ import { readFlvPackets, type FlvSourceOptions } from './flv-file-source.js';
 
 export type MediaSourceKind = 'flv' | 'container';
 
-/** Extensions that mean "a container" when the content is not recognised. */
-const CONTAINER_EXTENSIONS = new Set(['.mp4', '.m4v', '.m4a', '.mov', '.qt', '.3gp', '.mkv', '.mka', '.webm']);
+/**
+ * Extensions that send a file the sniffer does not recognise to the
+ * container reader: ours, and formats it names when it refuses them
+ * (MPEG-TS, Ogg, MP3, WAVE, FLAC, ADTS) rather than calling them "not an FLV".
+ */
+const CONTAINER_EXTENSIONS = new Set([
+  '.mp4', '.m4v', '.m4a', '.mov', '.qt', '.3gp', '.mkv', '.mka', '.webm',
+  '.ts', '.m2ts', '.mts', '.ogg', '.oga', '.opus', '.mp3', '.wav', '.flac', '.aac',
+]);
 
 /** ISO BMFF box types that start a file (ISO/IEC 14496-12 4.3: ftyp first; older QuickTime files start with others). */
 const ISOBMFF_FIRST_BOXES = new Set(['ftyp', 'moov', 'mdat', 'free', 'skip', 'wide', 'pnot']);

@@ -37,6 +37,7 @@ test('detectMediaKind: content wins over the extension; unknown content goes by 
   assert.equal(await detectMediaKind(await file('really-mp4.flv', MP4)), 'container');
   assert.equal(await detectMediaKind(await file('garbage.MKV', Buffer.from('hello world!'))), 'container');
   assert.equal(await detectMediaKind(await file('garbage.bin', Buffer.from('hello world!'))), 'flv');
+  assert.equal(await detectMediaKind(await file('stream.ts', hex('47 4000 10 // MPEG-TS packet header'))), 'container', 'so the refusal can name MPEG-TS');
   assert.equal(await detectMediaKind(await file('empty.webm', Buffer.alloc(0))), 'container');
   assert.equal(await detectMediaKind(path.join(dir, 'missing.mp4')), 'flv', 'the FLV reader reports the missing file');
   assert.equal(await detectMediaKind('-'), 'flv');
