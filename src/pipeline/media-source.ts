@@ -44,6 +44,8 @@ export async function detectMediaKind(input: string): Promise<MediaSourceKind> {
   try {
     const handle = await open(input, 'r');
     try {
+      // A pipe or device is read once, as FLV: sniffing would eat its first bytes.
+      if (!(await handle.stat()).isFile()) return 'flv';
       const { buffer, bytesRead } = await handle.read(Buffer.alloc(12), 0, 12, 0);
       head = buffer.subarray(0, bytesRead);
     } finally {

@@ -41,4 +41,5 @@ test('detectMediaKind: content wins over the extension; unknown content goes by 
   assert.equal(await detectMediaKind(await file('empty.webm', Buffer.alloc(0))), 'container');
   assert.equal(await detectMediaKind(path.join(dir, 'missing.mp4')), 'flv', 'the FLV reader reports the missing file');
   assert.equal(await detectMediaKind('-'), 'flv');
+  assert.equal(await detectMediaKind(dir), 'flv', 'a directory: the FLV reader says so');
 });
