@@ -196,7 +196,7 @@ async function publishedTrack(path: string, track: InputTrack): Promise<Publishe
   const codec = track.codec ?? 'unknown';
   const factory = (kind === 'video' ? VIDEO_PACKETIZERS : AUDIO_PACKETIZERS)[codec];
   if (!factory) throw new UnsupportedCodecError(path, kind, codec, supportedCodecsHint());
-  const config = track.isVideoTrack() ? await track.getDecoderConfig() : track.isAudioTrack() ? await track.getDecoderConfig() : null;
+  const config = track.isVideoTrack() || track.isAudioTrack() ? await track.getDecoderConfig() : null;
   const d = config?.description;
   const description = d === undefined ? undefined : ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : new Uint8Array(d);
   try {
