@@ -21,7 +21,9 @@ export type RtmpErrorCode =
   | 'RTMP_ERR_ABORTED'
   | 'RTMP_ERR_MEDIA_FORMAT'
   | 'RTMP_ERR_CHECK_FAILED'
-  | 'RTMP_ERR_AUTH';
+  | 'RTMP_ERR_AUTH'
+  | 'RTMP_ERR_CONTAINER'
+  | 'RTMP_ERR_UNSUPPORTED_CODEC';
 
 /** Base class: `code` is stable across releases; `message` is for people. */
 export class RtmpError extends Error {
@@ -199,6 +201,26 @@ export class AuthError extends RtmpError {
     super('RTMP_ERR_AUTH', message);
     this.reason = reason;
     this.authmod = authmod;
+  }
+}
+
+/** An MP4/MOV/Matroska/WebM input that cannot be read: unrecognised, corrupt or truncated. The message names the file. */
+export class ContainerError extends RtmpError {
+  readonly file: string;
+  constructor(file: string, message: string, options?: { cause?: unknown }) {
+    super('RTMP_ERR_CONTAINER', `${file}: ${message}`, options);
+    this.file = file;
+  }
+}
+
+/** A container track whose codec cannot be published (yet); `codec` is its name, e.g. `vp9`; `supported` lists what can be, e.g. `H.264/AAC`. */
+export class UnsupportedCodecError extends RtmpError {
+  readonly file: string;
+  readonly codec: string;
+  constructor(file: string, kind: 'video' | 'audio', codec: string, supported: string) {
+    super('RTMP_ERR_UNSUPPORTED_CODEC', `${file}: ${kind} codec ${codec} is not supported yet (${supported} only); use an FLV input`);
+    this.file = file;
+    this.codec = codec;
   }
 }
 

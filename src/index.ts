@@ -12,3 +12,5 @@ export { parseHevcDecoderConfig, parseHevcSps, type HevcDecoderConfig, type Hevc
 export { parseAv1CodecConfig, parseAv1SequenceHeader, type Av1CodecConfig, type Av1SequenceHeader } from './media/av1.js';
 export { buildVpCodecConfig, parseVpCodecConfig, parseVp9FrameHeader, type VpCodecConfig, type VpCodecConfigInit, type Vp9FrameHeader } from './media/vp9.js';
 export { selectTrack, type TrackSelection, type TrackSelectResult } from './media/track-select.js';
+export { openMediaSource, detectMediaKind, type MediaSourceKind } from './pipeline/media-source.js';
+export { readContainerPackets, type ContainerSourceOptions } from './pipeline/container-source.js';

@@ -10,7 +10,7 @@ export const ExitCode = {
   Internal: 1,
   /** Bad command line: unknown option, bad value, unusable URL. */
   Usage: 2,
-  /** Local input or output problem: missing/unreadable file, not an FLV, corrupt FLV, output exists. */
+  /** Local input or output problem: missing/unreadable file, not an FLV, corrupt FLV or MP4/MKV, unsupported codec, output exists. */
   Input: 3,
   /** Network failure: cannot resolve, refused, reset, closed by the server; TLS failures of rtmps:// (certificate expired, wrong host, unknown CA). */
   Connection: 4,
@@ -44,6 +44,8 @@ export function exitCodeFor(code: RtmpErrorCode): ExitCodeValue {
       return ExitCode.Usage;
     case 'RTMP_ERR_FLV_FORMAT':
     case 'RTMP_ERR_IO':
+    case 'RTMP_ERR_CONTAINER':
+    case 'RTMP_ERR_UNSUPPORTED_CODEC':
       return ExitCode.Input;
     case 'RTMP_ERR_CONNECTION':
     case 'RTMP_ERR_TLS':

@@ -32,8 +32,8 @@ const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;
 export function registerProbe(program: Command, ctx: RunContext): void {
   const cmd = program
     .command('probe')
-    .description('report on an RTMP server and stream (steps, server, media, health), or on an FLV file')
-    .argument('<target>', 'rtmp://host[:port]/app[/instance]/stream, or an FLV file (- for stdin)')
+    .description('report on an RTMP server and stream (steps, server, media, health), or on a media file')
+    .argument('<target>', 'rtmp://host[:port]/app[/instance]/stream, or an FLV, MP4, MOV, MKV or WebM file (- for FLV on stdin)')
     .option('--duration <duration>', 'media time to measure, e.g. 5s; 0 = until the stream or file ends', '5s')
     .option('--json', 'print the report as one JSON document on stdout (schema rtmp-toolkit/probe@1)')
     .option('--publish', "check that the server accepts a publish on the URL's stream key, then unpublish without sending media")

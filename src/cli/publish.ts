@@ -1,5 +1,6 @@
 /**
- * `rtmp publish <file.flv|-> <url>`: sends an FLV file (or stdin) to a server.
+ * `rtmp publish <file|-> <url>`: sends an FLV, MP4, MOV, MKV or WebM file
+ * (or FLV on stdin) to a server.
  */
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
@@ -11,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from '../pipeline/continuity.js';
 import { AbortedError, FfmpegError, IoError, UsageError } from '../errors.js';
 import type { MediaPacket } from '../media/packet.js';
-import { readFlvPackets } from '../pipeline/flv-file-source.js';
+import { openMediaSource } from '../pipeline/media-source.js';
 import { pumpPublish, startPublish, type PublishStats } from '../pipeline/publish.js';
 import { parseScriptData } from '../flv/script-data.js';
 import { asObject, getNumber } from '../amf/expect.js';
@@ -30,9 +31,9 @@ interface PublishRaw extends CommonRaw, RetryRaw, FfmpegPublishRaw {
 export function registerPublish(program: Command, ctx: RunContext): void {
   const cmd = program
     .command('publish')
-    .description('publish an FLV file (or - for stdin), an ffmpeg input or a test pattern to an RTMP server')
+    .description('publish a file (FLV, MP4, MOV, MKV or WebM; - for FLV on stdin), an ffmpeg input or a test pattern to an RTMP server')
     .usage('[options] <input> <url>\n       rtmp publish [options] --test-pattern <url>')
-    .argument('[input]', 'FLV file to send, - to read FLV from stdin, or an ffmpeg input with --transcode/--ffmpeg-args (none with --test-pattern)')
+    .argument('[input]', 'file to send (FLV, or MP4/MOV/MKV/WebM with H.264/AAC), - to read FLV from stdin, or an ffmpeg input with --transcode/--ffmpeg-args (none with --test-pattern)')
     .argument('[url]', 'rtmp://host[:port]/app[/instance]/stream-key')
     .option('--no-realtime', 'send as fast as the server takes it instead of pacing by timestamps')
     .option('--loop <n>', 'send the input n times (timestamps keep increasing; not with stdin)', '1')
@@ -67,7 +68,7 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
     }
   }
   const onWarning = (message: string, offset: number): void => reporter.warn(`${input === '-' ? 'stdin' : input}: ${message} (offset ${offset})`);
-  const read = (): AsyncGenerator<MediaPacket> => (viaFfmpeg ? viaFfmpeg.open({ onWarning, signal: ctx.signal }) : readFlvPackets(input, { onWarning, signal: ctx.signal }));
+  const read = (): AsyncGenerator<MediaPacket> => (viaFfmpeg ? viaFfmpeg.open({ onWarning, signal: ctx.signal }) : openMediaSource(input, { onWarning, signal: ctx.signal }));
   const first = read();
   const head = await first.next();
   const firstPass = prepend(head, first);

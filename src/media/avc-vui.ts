@@ -1,10 +1,11 @@
 /**
- * The start of an H.264 SPS's vui_parameters() (ITU-T H.264 E.1.1): sample
- * aspect ratio, overscan, video signal type and colour description, chroma
- * sample location and timing. Reading stops after the timing information;
- * HRD parameters and bitstream restrictions that follow are not needed.
+ * An H.264 SPS's vui_parameters() (ITU-T H.264 E.1.1): sample aspect ratio,
+ * overscan, video signal type and colour description, chroma sample
+ * location, timing, and from the bitstream restriction the reorder depth
+ * (max_num_reorder_frames). HRD parameters are skipped over.
  */
 import type { BitReader } from '../bytes/bit-reader.js';
+import { MediaFormatError } from '../errors.js';
 
 /** The VUI fields a report uses. */
 export interface SpsVui {
@@ -20,6 +21,12 @@ export interface SpsVui {
   };
   /** timing_info: the frame rate is time_scale / (2 · num_units_in_tick) (E.2.1). */
   timing?: { numUnitsInTick: number; timeScale: number; fixedFrameRate: boolean; fps: number | undefined };
+  /**
+   * max_num_reorder_frames from the bitstream restriction (E.2.1): how many
+   * frames may precede a frame in decode order and follow it in output
+   * order. Encoders such as x264 delay decode times by exactly this much.
+   */
+  maxNumReorderFrames?: number;
 }
 
 /** Table E-1: aspect_ratio_idc 1..16. */
@@ -29,7 +36,7 @@ const SAR_TABLE: ReadonlyArray<readonly [number, number]> = [
 ];
 const EXTENDED_SAR = 255;
 
-/** Reads vui_parameters() up to and including timing_info. */
+/** Reads vui_parameters(). */
 export function readSpsVui(r: BitReader): SpsVui {
   const vui: SpsVui = {};
   if (r.flag('aspect_ratio_info_present_flag')) {
@@ -66,5 +73,32 @@ export function readSpsVui(r: BitReader): SpsVui {
     const fps = numUnitsInTick > 0 && timeScale > 0 ? timeScale / (2 * numUnitsInTick) : undefined;
     vui.timing = { numUnitsInTick, timeScale, fixedFrameRate, fps };
   }
+  const nalHrd = r.flag('nal_hrd_parameters_present_flag');
+  if (nalHrd) skipHrdParameters(r);
+  const vclHrd = r.flag('vcl_hrd_parameters_present_flag');
+  if (vclHrd) skipHrdParameters(r);
+  if (nalHrd || vclHrd) r.skip(1, 'low_delay_hrd_flag');
+  r.skip(1, 'pic_struct_present_flag');
+  if (r.flag('bitstream_restriction_flag')) {
+    r.skip(1, 'motion_vectors_over_pic_boundaries_flag');
+    r.ue('max_bytes_per_pic_denom');
+    r.ue('max_bits_per_mb_denom');
+    r.ue('log2_max_mv_length_horizontal');
+    r.ue('log2_max_mv_length_vertical');
+    vui.maxNumReorderFrames = r.ue('max_num_reorder_frames');
+  }
   return vui;
+}
+
+/** Skips hrd_parameters() (E.1.2). */
+function skipHrdParameters(r: BitReader): void {
+  const cpbCount = r.ue('cpb_cnt_minus1') + 1;
+  if (cpbCount > 32) throw new MediaFormatError('sequence parameter set', `cpb_cnt_minus1 ${cpbCount - 1} is out of range (0..31)`);
+  r.skip(8, 'bit_rate_scale, cpb_size_scale');
+  for (let i = 0; i < cpbCount; i++) {
+    r.ue('bit_rate_value_minus1');
+    r.ue('cpb_size_value_minus1');
+    r.skip(1, 'cbr_flag');
+  }
+  r.skip(20, 'initial_cpb_removal_delay_length_minus1, cpb_removal_delay_length_minus1, dpb_output_delay_length_minus1, time_offset_length');
 }

@@ -5,7 +5,7 @@
  * probe-network.ts has the RTMP probe, probe-report.ts the report and its
  * schema id, probe-schema.ts the validator, probe-checks.ts the --expect checks.
  */
-import { readFlvPackets } from './flv-file-source.js';
+import { openMediaSource } from './media-source.js';
 import { ProbeAnalyzer, type AnalyzerOptions } from './probe-analyzer.js';
 import { describeProbeError, finishMedia, newReport, type ProbeOutcome } from './probe-report.js';
 
@@ -23,7 +23,7 @@ export interface FileProbeOptions {
 }
 
 /**
- * Analyses an FLV file (or stdin with '-'). FLV warnings (a wrong
+ * Analyses an FLV, MP4, MOV, MKV or WebM file (or FLV on stdin with '-'). FLV warnings (a wrong
  * PreviousTagSize, a truncated last tag) become problems of kind 'flv'.
  * Never throws: a failure ends the probe with the report so far and the error.
  */
@@ -34,7 +34,7 @@ export async function probeFile(path: string, opts: FileProbeOptions): Promise<P
   try {
     const onWarning = (message: string, offset: number): void =>
       analyzer.addProblem('flv', message.includes(String(offset)) ? message : `${message} (offset ${offset})`);
-    for await (const p of readFlvPackets(path, { onWarning, signal: opts.signal })) {
+    for await (const p of openMediaSource(path, { onWarning, signal: opts.signal })) {
       analyzer.push(p);
       if (opts.durationMs > 0 && analyzer.mediaSpanMs >= opts.durationMs) break;
     }

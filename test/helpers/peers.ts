@@ -772,10 +772,16 @@ export interface GenFlvOptions {
   audioBitrate?: string;
   /** x264 preset, default veryfast. */
   preset?: string;
+  /** AAC sample rate, default 44100. */
+  sampleRate?: number;
+  /** Extra libx264 settings (`-x264-params`), e.g. `bframes=2`. */
+  x264Params?: string;
+  /** ffmpeg muxer, default flv (mp4, mov, matroska: the same streams in another container). */
+  format?: string;
   timeoutMs?: number;
 }
 
-/** Generate an H.264 (with B-frames) + AAC FLV from lavfi testsrc2 and a beeping sine. */
+/** Generate an H.264 (with B-frames) + AAC file (FLV unless `format` says otherwise) from lavfi testsrc2 and a beeping sine. */
 export async function genFlv(out: string, opts: GenFlvOptions): Promise<void> {
   const fps = opts.fps ?? 25;
   const videoBitrate = opts.videoBitrate ?? '1M';
@@ -783,12 +789,12 @@ export async function genFlv(out: string, opts: GenFlvOptions): Promise<void> {
   const args = [
     '-hide_banner', '-nostdin', '-nostats', '-v', 'error', '-y',
     '-f', 'lavfi', '-i', `testsrc2=size=${opts.size ?? '640x360'}:rate=${fps}`,
-    '-f', 'lavfi', '-i', 'sine=frequency=440:beep_factor=4:sample_rate=44100',
+    '-f', 'lavfi', '-i', `sine=frequency=440:beep_factor=4:sample_rate=${opts.sampleRate ?? 44100}`,
     '-map', '0:v', '-map', '1:a', '-t', String(opts.seconds),
-    '-c:v', 'libx264', '-preset', opts.preset ?? 'veryfast', '-pix_fmt', 'yuv420p',
+    '-c:v', 'libx264', '-preset', opts.preset ?? 'veryfast', ...(opts.x264Params ? ['-x264-params', opts.x264Params] : []), '-pix_fmt', 'yuv420p',
     '-g', String(opts.gop ?? fps * 2), '-b:v', videoBitrate, '-maxrate', videoBitrate, '-bufsize', videoBitrate,
     '-c:a', 'aac', '-b:a', opts.audioBitrate ?? '128k',
-    '-f', 'flv', partial,
+    '-f', opts.format ?? 'flv', partial,
   ];
   await runOk(peerBin('ffmpeg'), args, { timeoutMs: opts.timeoutMs ?? 600_000 });
   await rename(partial, out);
