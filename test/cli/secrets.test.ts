@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RtmpServer } from '../../src/server/rtmp-server.js';
 import { freePort, rtmpCli, sampleFlv, startRtmpCli, tempDir, type RunResult } from '../helpers/peers.js';
@@ -27,6 +28,8 @@ test('no subcommand prints the stream key or the password, on success or failure
   const dead = await freePort();
   const url = (p: number, app = 'live', key = KEY): string => `rtmp://viewer:${PASSWORD}@127.0.0.1:${p}/${app}/${key}`;
   const dir = await tempDir('secrets');
+  const keyFile = path.join(dir, 'key');
+  await writeFile(keyFile, `${KEY}\n`);
   const runs: Array<[string, number[], Promise<RunResult>]> = [];
   /** Runs a command that must exit with one of `codes` (so success paths really are successes). */
   const run = (what: string, codes: number | number[], args: string[], timeoutMs = 20_000): void => {
@@ -49,6 +52,9 @@ test('no subcommand prints the stream key or the password, on success or failure
   run('publish refused', 4, ['publish', '--verbose', sampleFlv, url(dead)]);
   run('publish BadName', 6, ['publish', '--verbose', sampleFlv, url(port)]);
   run('play refused', 4, ['play', '--verbose', url(dead), '-o', '-']);
+  run('publish --json refused', 4, ['publish', '--json', sampleFlv, url(dead)]);
+  run('play --password --json refused', 4, ['play', '--json', '--user', 'viewer', '--password', PASSWORD, `rtmp://127.0.0.1:${dead}/live/${KEY}`, '-o', path.join(dir, 'b.flv')]);
+  run('publish --key-file refused', 4, ['publish', '--verbose', '--key-file', keyFile, sampleFlv, `rtmp://viewer:${PASSWORD}@127.0.0.1:${dead}/live`]);
   run('probe --json refused', 4, ['probe', '--json', url(dead)]);
   run('relay to nowhere', 10, ['relay', '--json', '--no-reconnect', '--duration', '1s', url(port), url(dead)]);
   run('usage error', 2, ['play', '--duration', 'x', url(port), '-o', '-']);
