@@ -16,7 +16,7 @@ import { AbortedError, ContainerError, isRtmpError, UnsupportedCodecError } from
 import { DEFAULT_LIMITS } from '../limits.js';
 import { DecodeTimeline, ticksToMs } from '../media/decode-order.js';
 import { PacketType, type MediaPacket } from '../media/packet.js';
-import { AUDIO_PACKETIZERS, supportedCodecsHint, VIDEO_PACKETIZERS, type TrackPacketizer } from '../media/packetizers.js';
+import { AUDIO_PACKETIZERS, supportedCodecsHint, VIDEO_PACKETIZERS, type TrackConfig, type TrackPacketizer } from '../media/packetizers.js';
 import { ts32 } from '../media/timestamp.js';
 import { buildMetadataForFile } from '../flv/script-data.js';
 import { describeIoError } from './flv-file-source.js';
@@ -94,7 +94,9 @@ export async function* readContainerPackets(path: string, opts: ContainerSourceO
   try {
     const { tracks, metadata, declaredDuration, matroska } = await describeInput(path, input, fileSize);
     yield { type: PacketType.Data, timestamp: 0, payload: metadata };
-    for (const t of tracks) yield { type: t.kind === 'video' ? PacketType.Video : PacketType.Audio, timestamp: 0, payload: t.packetizer.sequenceHeader };
+    for (const t of tracks) {
+      if (t.packetizer.sequenceHeader.length > 0) yield { type: t.kind === 'video' ? PacketType.Video : PacketType.Audio, timestamp: 0, payload: t.packetizer.sequenceHeader };
+    }
     // Interleave by decode time: one head per track (ties go to the track stored first, as ffmpeg orders them).
     const iterators = tracks.map((t) => trackPackets(path, t, new mb.EncodedPacketSink(t.track)));
     const heads: Array<TimedPacket | undefined> = [];
@@ -199,8 +201,16 @@ async function publishedTrack(path: string, track: InputTrack): Promise<Publishe
   const config = track.isVideoTrack() || track.isAudioTrack() ? await track.getDecoderConfig() : null;
   const d = config?.description;
   const description = d === undefined ? undefined : ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : new Uint8Array(d);
+  const trackConfig: TrackConfig = { description, codec: config?.codec };
+  if (track.isAudioTrack()) {
+    trackConfig.sampleRate = track.sampleRate;
+    trackConfig.channels = track.numberOfChannels;
+  } else if (description === undefined) {
+    // AV1 without an av1C: the first frame's sequence header describes the stream.
+    trackConfig.firstFrame = (await new (await loadMediabunny()).EncodedPacketSink(track).getFirstPacket())?.data;
+  }
   try {
-    return { kind, track, packetizer: factory({ description }) };
+    return { kind, track, packetizer: factory(trackConfig) };
   } catch (e) {
     throw new ContainerError(path, `${kind} track (${codec}): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
