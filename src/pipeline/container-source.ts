@@ -66,6 +66,8 @@ interface PublishedTrack {
   kind: 'video' | 'audio';
   track: InputTrack;
   packetizer: TrackPacketizer;
+  /** Ticks to subtract from every timestamp: Matroska's CodecDelay, which our demuxer leaves in. */
+  delayTicks: number;
 }
 
 /**
@@ -159,8 +161,9 @@ async function describeInput(path: string, input: Input, fileSize: number): Prom
   try {
     const video = await input.getPrimaryVideoTrack();
     const audio = await input.getPrimaryAudioTrack();
+    const matroska = formatName === 'Matroska' || formatName === 'WebM';
     const tracks: PublishedTrack[] = [];
-    for (const track of [video, audio]) if (track) tracks.push(await publishedTrack(path, track));
+    for (const track of [video, audio]) if (track) tracks.push(await publishedTrack(path, track, matroska));
     if (tracks.length === 0) {
       const hint = formatName === 'MP4' || formatName === 'QuickTime File Format' ? ' (truncated? its index, the moov box, is missing)' : '';
       throw new ContainerError(path, `the file has no video or audio track${hint}`);
@@ -187,13 +190,13 @@ async function describeInput(path: string, input: Input, fileSize: number): Prom
     }
     meta['encoder'] = 'rtmp-toolkit';
     meta['filesize'] = fileSize;
-    return { tracks, metadata: buildMetadataForFile(meta).payload, declaredDuration, matroska: formatName === 'Matroska' || formatName === 'WebM' };
+    return { tracks, metadata: buildMetadataForFile(meta).payload, declaredDuration, matroska };
   } catch (e) {
     throw asContainerError(path, 'cannot read the track headers', e);
   }
 }
 
-async function publishedTrack(path: string, track: InputTrack): Promise<PublishedTrack> {
+async function publishedTrack(path: string, track: InputTrack, matroska: boolean): Promise<PublishedTrack> {
   const kind = track.isVideoTrack() ? 'video' : 'audio';
   const codec = track.codec ?? 'unknown';
   const factory = (kind === 'video' ? VIDEO_PACKETIZERS : AUDIO_PACKETIZERS)[codec];
@@ -210,17 +213,32 @@ async function publishedTrack(path: string, track: InputTrack): Promise<Publishe
     trackConfig.firstFrame = (await new (await loadMediabunny()).EncodedPacketSink(track).getFirstPacket())?.data;
   }
   try {
-    return { kind, track, packetizer: factory(trackConfig) };
+    const packetizer = factory(trackConfig);
+    return { kind, track, packetizer, delayTicks: matroska && codec === 'opus' ? opusCodecDelayTicks(description!, track.timeResolution) : 0 };
   } catch (e) {
     throw new ContainerError(path, `${kind} track (${codec}): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
 }
 
+/**
+ * Opus in Matroska: block timestamps include the pre-skip, and the CodecDelay
+ * element (which the Matroska codec mapping sets to the OpusHead's pre-skip)
+ * must be subtracted from each (Matroska spec, CodecDelay). In track ticks,
+ * rounded half away from zero as ffmpeg rescales it, so times match ffprobe's.
+ */
+function opusCodecDelayTicks(opusHead: Uint8Array, timescale: number): number {
+  const preSkip = opusHead[10]! | (opusHead[11]! << 8);
+  return Math.floor((2 * preSkip * timescale + OPUS_RATE) / (2 * OPUS_RATE));
+}
+
+/** Opus timestamps count 48 kHz samples whatever the input rate (RFC 7845 4). */
+const OPUS_RATE = 48000;
+
 /** A track's frames in decode order as tag bodies; video decode times are derived from the presentation times. */
 async function* trackPackets(path: string, t: PublishedTrack, sink: EncodedPacketSink): AsyncGenerator<TimedPacket> {
   const timescale = t.track.timeResolution;
   const type = t.kind === 'video' ? PacketType.Video : PacketType.Audio;
-  const toTicks = (seconds: number): number => Math.round(seconds * timescale);
+  const toTicks = (seconds: number): number => Math.round(seconds * timescale) - t.delayTicks;
   const build = (p: EncodedPacket, ptsTicks: number, dtsTicks: number): TimedPacket => {
     // A tag body is at most 16 MiB − 1: refuse before allocating one.
     if (p.data.length + 5 > DEFAULT_LIMITS.maxFlvTagSize) {

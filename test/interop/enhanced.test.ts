@@ -14,12 +14,12 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseExAudioMessage, parseExVideoMessage, type VideoFourCc } from '../../src/media/enhanced.js';
 import type { MediaPacket } from '../../src/media/packet.js';
-import { elementaryStream, enhancedPackets, interleave, mp4OpusPackets, multitrackPackets, readMp4Video, writeFlv } from '../helpers/enhanced-flv.js';
+import { elementaryStream, enhancedPackets, frameHashes, interleave, mp4OpusPackets, multitrackPackets, publishAndPlay, readMp4Video, writeFlv } from '../helpers/enhanced-flv.js';
 import { RtmpClient } from '../../src/client/rtmp-client.js';
 import { RtmpServer, type ServerEvent } from '../../src/server/rtmp-server.js';
 import { packetsOf } from '../helpers/interop.js';
 import { nmsAvailable, requireNms, startNms, type NmsServer } from '../helpers/nms.js';
-import { ffprobeVideoStream, framemd5, genVideo, peerAvailable, probePackets, requirePeer, rtmpCli, startRtmpCli, tempDir } from '../helpers/peers.js';
+import { ffprobeVideoStream, genVideo, peerAvailable, probePackets, requirePeer, rtmpCli, startRtmpCli, tempDir } from '../helpers/peers.js';
 
 const SOURCES: Array<{ fourcc: VideoFourCc; codecArgs: string[] }> = [
   { fourcc: 'hvc1', codecArgs: ['-c:v', 'libx265', '-x265-params', 'log-level=error:keyint=5:min-keyint=5:bframes=3', '-pix_fmt', 'yuv420p'] },
@@ -28,32 +28,8 @@ const SOURCES: Array<{ fourcc: VideoFourCc; codecArgs: string[] }> = [
 ];
 const FRAMES = 10;
 
-/** The MD5 column of ffmpeg's framemd5 lines for stream 0 (the video): one per decoded frame. */
-async function frameHashes(file: string): Promise<string[]> {
-  return (await framemd5(file)).filter((line) => line.startsWith('0,')).map((line) => line.split(',').at(-1)!.trim());
-}
-
 /** Timestamp and payload of each packet, for exact comparison. */
 const keyOf = (ps: readonly MediaPacket[]): string[] => ps.map((p) => `${p.type} ${p.timestamp} ${p.payload.toString('base64')}`);
-
-/** Plays `url` with `extra` options while publishing `flv` there; returns what was recorded. */
-async function publishAndPlay(nms: NmsServer, flv: string, key: string, out: string, extra: string[] = []): Promise<MediaPacket[]> {
-  const url = nms.url('live', key);
-  // NMS never tells players a stream ended: the idle timeout ends the recording.
-  // --verbose traces the server's replies: publish once it has said NetStream.Play.Start.
-  const player = startRtmpCli(['play', '--verbose', '--idle-timeout', '20s', ...extra, url, '-o', out], { timeoutMs: 30_000 });
-  try {
-    assert.ok(await player.waitForStderr(/NetStream\.Play\.Start/, 10_000), 'the player did not start playing');
-    const pub = await rtmpCli(['publish', '--quiet', flv, url], { timeoutMs: 30_000 });
-    assert.equal(pub.code, 0, pub.stderr);
-    // NMS never tells players a stream ended: SIGINT ends the recording (exit 0) once the last message is in.
-    await new Promise((r) => setTimeout(r, 300));
-  } finally {
-    const done = await player.stop();
-    assert.equal(done.code, 0, done.stderr);
-  }
-  return (await packetsOf(out)).filter((p) => p.type !== 18);
-}
 
 describe('Enhanced RTMP through node-media-server', { concurrency: true }, () => {
   let dir = '';

@@ -1,0 +1,161 @@
+/**
+ * Enhanced RTMP codecs straight from containers: ffmpeg encodes HEVC with
+ * B-frames + AAC into MP4, AV1 into MP4 and VP9 + Opus into WebM; `rtmp
+ * publish --no-realtime` sends each file as it is to node-media-server 4
+ * while `rtmp play` records the stream. The recording must carry every
+ * sample of the source unchanged (ffprobe's per-packet MD5s), key frames
+ * where the source has them, presentation times equal to the source's (one
+ * shift for audio and video alike), the configuration record the MP4 holds,
+ * onMetaData codec ids as FourCCs; and the elementary stream taken out of it
+ * must decode in ffmpeg to the source's frame hashes.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { AmfObject } from '../../src/amf/value.js';
+import { parseScriptData } from '../../src/flv/script-data.js';
+import { parseExAudioMessage, parseExVideoMessage, VideoFrameType, VideoPacketType, type VideoFourCc } from '../../src/media/enhanced.js';
+import { PacketType, type MediaPacket } from '../../src/media/packet.js';
+import { fourCcValue } from '../../src/media/packetizers.js';
+import { elementaryStream, frameHashes, publishAndPlay } from '../helpers/enhanced-flv.js';
+import { packetsOf } from '../helpers/interop.js';
+import { sampleEntryConfig } from '../helpers/mp4-boxes.js';
+import { nmsAvailable, requireNms, startNms, type NmsServer } from '../helpers/nms.js';
+import { ffprobeVideoStream, genVideo, peerAvailable, probePackets, requirePeer, rtmpCli, tempDir, type ProbedPacket } from '../helpers/peers.js';
+
+interface Source {
+  file: string;
+  fourcc: VideoFourCc;
+  /** The MP4 box whose record the SequenceStart must carry (WebM has none). */
+  configBox?: string;
+  audio?: 'aac' | 'opus';
+  codecArgs: string[];
+  audioArgs?: string[];
+}
+
+const SOURCES: Source[] = [
+  {
+    file: 'hevc-aac.mp4',
+    fourcc: 'hvc1',
+    configBox: 'hvcC',
+    audio: 'aac',
+    codecArgs: ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error:keyint=5:min-keyint=5:scenecut=0:bframes=3', '-pix_fmt', 'yuv420p'],
+    audioArgs: ['-c:a', 'aac', '-b:a', '48k'],
+  },
+  { file: 'av1.mp4', fourcc: 'av01', configBox: 'av1C', codecArgs: ['-c:v', 'libaom-av1', '-cpu-used', '8', '-g', '5', '-pix_fmt', 'yuv420p'] },
+  {
+    file: 'vp9-opus.webm',
+    fourcc: 'vp09',
+    audio: 'opus',
+    codecArgs: ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-g', '5', '-pix_fmt', 'yuv420p'],
+    audioArgs: ['-c:a', 'libopus', '-b:a', '32k'],
+  },
+];
+const FRAMES = 10;
+const SIZE = '160x120';
+
+/** One recorded audio or video frame: its coded data, presentation time (ms) and key flag. */
+interface RecordedFrame {
+  kind: 'video' | 'audio';
+  data: Buffer;
+  presentationMs: number;
+  key: boolean;
+}
+
+/** The coded frames of a recording (sequence headers left out), whatever the tag format. */
+function recordedFrames(packets: readonly MediaPacket[]): RecordedFrame[] {
+  const out: RecordedFrame[] = [];
+  for (const p of packets) {
+    if (p.type === PacketType.Video) {
+      const m = parseExVideoMessage(p.payload);
+      const t = m.tracks[0]!;
+      if (m.packetType === VideoPacketType.CodedFrames) out.push({ kind: 'video', data: t.data, presentationMs: p.timestamp + t.compositionTime, key: m.frameType === VideoFrameType.KeyFrame });
+    } else if (p.type === PacketType.Audio) {
+      if (p.payload[0]! >> 4 === 10) {
+        // Legacy AAC: AACPacketType 1 is a raw frame.
+        if (p.payload[1] === 1) out.push({ kind: 'audio', data: p.payload.subarray(2), presentationMs: p.timestamp, key: true });
+      } else {
+        const m = parseExAudioMessage(p.payload);
+        if (m.packetType === 1) out.push({ kind: 'audio', data: m.tracks[0]!.data, presentationMs: p.timestamp, key: true });
+      }
+    }
+  }
+  return out;
+}
+
+const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex');
+const ms = (p: ProbedPacket): number => Math.round(p.ptsTime! * 1000);
+
+describe('Enhanced RTMP codecs published from MP4 and WebM through node-media-server', { concurrency: true }, () => {
+  let dir = '';
+  let nms: NmsServer | undefined;
+  before(async () => {
+    if (!peerAvailable('ffmpeg')) return;
+    dir = await tempDir('rtmp-container-enhanced-');
+    if (nmsAvailable()) nms = await startNms();
+  });
+  after(async () => {
+    await nms?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  for (const s of SOURCES) {
+    test(`${s.file}: every sample arrives unchanged as ${s.fourcc}${s.audio ? ` + ${s.audio}` : ''}, on time, and decodes like the source`, async (t) => {
+      if (!requirePeer(t, 'ffmpeg') || !requirePeer(t, 'ffprobe') || !requireNms(t)) return;
+      const src = path.join(dir, s.file);
+      await genVideo(src, { size: SIZE, frames: FRAMES, codecArgs: s.codecArgs, ...(s.audioArgs ? { audioArgs: s.audioArgs } : {}) });
+      const rec = path.join(dir, `${s.file}.flv`);
+      const got = await publishAndPlay(nms!, src, `ce-${s.fourcc}`, rec, [], ['--no-realtime']);
+
+      // The SequenceStart carries the record ffmpeg wrote into the MP4 (WebM: one made from the codec string).
+      const seq = parseExVideoMessage(got.find((p) => p.type === PacketType.Video)!.payload);
+      assert.deepEqual([seq.packetType, seq.tracks[0]?.fourcc], [VideoPacketType.SequenceStart, s.fourcc]);
+      if (s.configBox) assert.deepEqual(seq.tracks[0]!.data, sampleEntryConfig(await readFile(src), s.configBox).config, `${s.configBox} differs`);
+
+      // Same samples in the same order, key frames where the source has them, presentation times shifted alike.
+      const source = await probePackets(src);
+      const frames = recordedFrames(got);
+      const shift = frames[0]!.presentationMs - ms(source.find((p) => p.codecType === frames[0]!.kind)!);
+      for (const kind of ['video', 'audio'] as const) {
+        const want = source.filter((p) => p.codecType === kind);
+        const have = frames.filter((f) => f.kind === kind);
+        assert.equal(have.length, want.length, `${kind} frame count`);
+        assert.ok(kind === 'video' ? want.length === FRAMES : s.audio === undefined ? want.length === 0 : want.length >= 40, `${want.length} ${kind} packets in the source`);
+        assert.deepEqual(have.map((f) => md5(f.data)), want.map((p) => p.hash), `${kind} packet hashes`);
+        assert.deepEqual(have.map((f) => f.presentationMs - shift), want.map(ms), `${kind} presentation times`);
+        if (kind === 'video') assert.deepEqual(have.map((f) => f.key), want.map((p) => p.flags.includes('K')), 'key frames');
+      }
+      if (s.fourcc === 'hvc1') {
+        const cts = got.filter((p) => p.type === PacketType.Video).map((p) => parseExVideoMessage(p.payload).tracks[0]!.compositionTime);
+        assert.ok(cts.some((c) => c > 0), 'B-frames travel with a composition time');
+      }
+
+      // onMetaData names the codecs by FourCC value (enhanced-rtmp "Metadata").
+      const meta = (await packetsOf(rec)).map((p) => (p.type === PacketType.Data ? parseScriptData(p.payload) : undefined)).find((d) => d?.name === 'onMetaData')?.value as AmfObject | undefined;
+      assert.ok(meta, 'the player got onMetaData');
+      assert.equal(meta['videocodecid'], fourCcValue(s.fourcc));
+      if (s.audio) assert.equal(meta['audiocodecid'], s.audio === 'aac' ? 10 : fourCcValue('Opus'));
+
+      const { width, height } = await ffprobeVideoStream(src);
+      const es = elementaryStream(got, width, height);
+      const esFile = path.join(dir, `${s.file}.${s.fourcc === 'hvc1' ? 'hevc' : 'ivf'}`);
+      await writeFile(esFile, es.data);
+      const [want, have] = await Promise.all([frameHashes(src), frameHashes(esFile)]);
+      assert.equal(want.length, FRAMES);
+      assert.deepEqual(have, want, 'decoded frames differ from the source');
+    });
+  }
+
+  test('probe reads an HEVC MP4 like ffprobe does: codec, profile, size', async (t) => {
+    if (!requirePeer(t, 'ffmpeg') || !requirePeer(t, 'ffprobe')) return;
+    const src = path.join(dir, 'probe-hevc.mp4');
+    await genVideo(src, { size: '200x110', frames: 5, codecArgs: SOURCES[0]!.codecArgs });
+    const probed = await ffprobeVideoStream(src);
+    const r = await rtmpCli(['probe', '--json', src], { timeoutMs: 20_000 });
+    assert.equal(r.code, 0, r.stderr.toString());
+    const video = (JSON.parse(r.stdout.toString()) as { tracks: { video: { codec: string; fourcc: string; width: number; height: number; hevc: { profile: string } | null } } }).tracks.video;
+    assert.deepEqual([video.codec, video.fourcc, video.hevc?.profile, video.width, video.height], ['hevc', 'hvc1', probed.profile, probed.width, probed.height]);
+  });
+});
