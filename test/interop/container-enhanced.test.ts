@@ -7,8 +7,9 @@
  * sample of the source unchanged (ffprobe's per-packet MD5s), key frames
  * where the source has them, presentation times equal to the source's (one
  * shift for audio and video alike), the configuration record the MP4 holds,
- * onMetaData codec ids as FourCCs; and the elementary stream taken out of it
- * must decode in ffmpeg to the source's frame hashes.
+ * onMetaData codec ids as FourCCs (which connect announces); and the
+ * elementary stream taken out of it must decode in ffmpeg to the source's
+ * frame hashes.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -21,6 +22,7 @@ import { parseExAudioMessage, parseExVideoMessage, VideoFrameType, VideoPacketTy
 import { PacketType, type MediaPacket } from '../../src/media/packet.js';
 import { fourCcValue } from '../../src/media/packetizers.js';
 import { elementaryStream, frameHashes, publishAndPlay } from '../helpers/enhanced-flv.js';
+import { startFakeServer } from '../helpers/fake-server.js';
 import { packetsOf } from '../helpers/interop.js';
 import { sampleEntryConfig } from '../helpers/mp4-boxes.js';
 import { nmsAvailable, requireNms, startNms, type NmsServer } from '../helpers/nms.js';
@@ -114,11 +116,22 @@ describe('Enhanced RTMP codecs published from MP4, MKV and WebM through node-med
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  /** Each source file, encoded once. */
+  const made = new Map<Source, Promise<string>>();
+  const make = (s: Source): Promise<string> => {
+    let p = made.get(s);
+    if (p === undefined) {
+      const file = path.join(dir, s.file);
+      p = genVideo(file, { size: SIZE, frames: FRAMES, codecArgs: s.codecArgs, ...(s.audioArgs ? { audioArgs: s.audioArgs } : {}) }).then(() => file);
+      made.set(s, p);
+    }
+    return p;
+  };
+
   for (const s of SOURCES) {
     test(`${s.file}: every sample arrives unchanged as ${s.fourcc}${s.audio ? ` + ${s.audio}` : ''}, on time, and decodes like the source`, async (t) => {
       if (!requirePeer(t, 'ffmpeg') || !requirePeer(t, 'ffprobe') || !requireNms(t)) return;
-      const src = path.join(dir, s.file);
-      await genVideo(src, { size: SIZE, frames: FRAMES, codecArgs: s.codecArgs, ...(s.audioArgs ? { audioArgs: s.audioArgs } : {}) });
+      const src = await make(s);
       const rec = path.join(dir, `${s.file}.flv`);
       const got = await publishAndPlay(nms!, src, `ce-${s.file.replace(/\W/g, '-')}`, rec, [], ['--no-realtime']);
 
@@ -160,6 +173,22 @@ describe('Enhanced RTMP codecs published from MP4, MKV and WebM through node-med
       assert.deepEqual(have, want, 'decoded frames differ from the source');
     });
   }
+
+  test('connect announces the FourCCs onMetaData names (fourCcList, FourCcInfoMaps)', async (t) => {
+    if (!requirePeer(t, 'ffmpeg')) return;
+    const src = await make(SOURCES.find((s) => s.fourcc === 'vp09')!);
+    const server = await startFakeServer();
+    try {
+      const r = await rtmpCli(['publish', '--quiet', '--no-realtime', src, server.url('live', 'fourcc')], { timeoutMs: 20_000 });
+      assert.equal(r.code, 0, r.stderr.toString());
+      const connect = server.connections.flatMap((c) => c.commands).find((c) => c.name === 'connect');
+      const obj = connect?.commandObject as AmfObject | undefined;
+      assert.deepEqual(obj?.['fourCcList'], ['vp09', 'Opus']);
+      assert.deepEqual([obj?.['videoFourCcInfoMap'], obj?.['audioFourCcInfoMap']], [{ vp09: 2 }, { Opus: 2 }]);
+    } finally {
+      await server.close();
+    }
+  });
 
   test('probe reads an HEVC MP4 like ffprobe does: codec, profile, size', async (t) => {
     if (!requirePeer(t, 'ffmpeg') || !requirePeer(t, 'ffprobe')) return;
