@@ -173,6 +173,21 @@ export async function frameHashes(file: string): Promise<string[]> {
 }
 
 /**
+ * Asserts that the elementary stream of `packets` (written to `esBase` +
+ * .hevc or .ivf) decodes in ffmpeg to `frames` frames with the same hashes as
+ * `source`'s video.
+ */
+export async function assertDecodesLike(packets: readonly MediaPacket[], source: string, esBase: string, size: { width: number; height: number }, frames: number): Promise<void> {
+  const es = elementaryStream(packets, size.width, size.height);
+  assert.equal(es.frames, frames, 'frames in the elementary stream');
+  const esFile = `${esBase}.${es.fourcc === 'hvc1' ? 'hevc' : 'ivf'}`;
+  await writeFile(esFile, es.data);
+  const [want, have] = await Promise.all([frameHashes(source), frameHashes(esFile)]);
+  assert.equal(want.length, frames, 'frames the source decodes to');
+  assert.deepEqual(have, want, 'decoded frames differ from the source');
+}
+
+/**
  * Plays `stream` on node-media-server (with `playArgs`) while `rtmp publish`
  * (with `publishArgs`) sends `input` there; returns what was recorded to
  * `out`, without script data.

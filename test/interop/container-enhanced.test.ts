@@ -13,20 +13,20 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { AmfObject } from '../../src/amf/value.js';
 import { parseScriptData } from '../../src/flv/script-data.js';
 import { parseExAudioMessage, parseExVideoMessage, VideoFrameType, VideoPacketType, type VideoFourCc } from '../../src/media/enhanced.js';
 import { PacketType, type MediaPacket } from '../../src/media/packet.js';
 import { fourCcValue } from '../../src/media/packetizers.js';
-import { elementaryStream, frameHashes, publishAndPlay } from '../helpers/enhanced-flv.js';
+import { assertDecodesLike, publishAndPlay } from '../helpers/enhanced-flv.js';
 import { startFakeServer } from '../helpers/fake-server.js';
 import { packetsOf } from '../helpers/interop.js';
 import { sampleEntryConfig } from '../helpers/mp4-boxes.js';
-import { nmsAvailable, requireNms, startNms, type NmsServer } from '../helpers/nms.js';
-import { ffprobeVideoStream, genVideo, peerAvailable, probePackets, requirePeer, rtmpCli, tempDir, type ProbedPacket } from '../helpers/peers.js';
+import { nmsSuite, requireNms } from '../helpers/nms.js';
+import { ffprobeVideoStream, genVideo, probePackets, requirePeer, rtmpCli, type ProbedPacket } from '../helpers/peers.js';
 
 interface Source {
   file: string;
@@ -104,24 +104,14 @@ const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex');
 const ms = (p: ProbedPacket): number => Math.round(p.ptsTime! * 1000);
 
 describe('Enhanced RTMP codecs published from MP4, MKV and WebM through node-media-server', { concurrency: true }, () => {
-  let dir = '';
-  let nms: NmsServer | undefined;
-  before(async () => {
-    if (!peerAvailable('ffmpeg')) return;
-    dir = await tempDir('rtmp-container-enhanced-');
-    if (nmsAvailable()) nms = await startNms();
-  });
-  after(async () => {
-    await nms?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  const suite = nmsSuite('rtmp-container-enhanced-');
 
   /** Each source file, encoded once. */
   const made = new Map<Source, Promise<string>>();
   const make = (s: Source): Promise<string> => {
     let p = made.get(s);
     if (p === undefined) {
-      const file = path.join(dir, s.file);
+      const file = path.join(suite.dir, s.file);
       p = genVideo(file, { size: SIZE, frames: FRAMES, codecArgs: s.codecArgs, ...(s.audioArgs ? { audioArgs: s.audioArgs } : {}) }).then(() => file);
       made.set(s, p);
     }
@@ -132,8 +122,8 @@ describe('Enhanced RTMP codecs published from MP4, MKV and WebM through node-med
     test(`${s.file}: every sample arrives unchanged as ${s.fourcc}${s.audio ? ` + ${s.audio}` : ''}, on time, and decodes like the source`, async (t) => {
       if (!requirePeer(t, 'ffmpeg') || !requirePeer(t, 'ffprobe') || !requireNms(t)) return;
       const src = await make(s);
-      const rec = path.join(dir, `${s.file}.flv`);
-      const got = await publishAndPlay(nms!, src, `ce-${s.file.replace(/\W/g, '-')}`, rec, [], ['--no-realtime']);
+      const rec = path.join(suite.dir, `${s.file}.flv`);
+      const got = await publishAndPlay(suite.nms!, src, `ce-${s.file.replace(/\W/g, '-')}`, rec, [], ['--no-realtime']);
 
       // The SequenceStart carries the record ffmpeg wrote into the MP4 (WebM: one made from the codec string).
       const seq = parseExVideoMessage(got.find((p) => p.type === PacketType.Video)!.payload);
@@ -164,13 +154,7 @@ describe('Enhanced RTMP codecs published from MP4, MKV and WebM through node-med
       assert.equal(meta['videocodecid'], fourCcValue(s.fourcc));
       if (s.audio) assert.equal(meta['audiocodecid'], { aac: 10, mp3: 2, opus: fourCcValue('Opus') }[s.audio]);
 
-      const { width, height } = await ffprobeVideoStream(src);
-      const es = elementaryStream(got, width, height);
-      const esFile = path.join(dir, `${s.file}.${s.fourcc === 'hvc1' ? 'hevc' : 'ivf'}`);
-      await writeFile(esFile, es.data);
-      const [want, have] = await Promise.all([frameHashes(src), frameHashes(esFile)]);
-      assert.equal(want.length, FRAMES);
-      assert.deepEqual(have, want, 'decoded frames differ from the source');
+      await assertDecodesLike(got, src, path.join(suite.dir, `${s.file}-es`), await ffprobeVideoStream(src), FRAMES);
     });
   }
 
@@ -192,7 +176,7 @@ describe('Enhanced RTMP codecs published from MP4, MKV and WebM through node-med
 
   test('probe reads an HEVC MP4 like ffprobe does: codec, profile, size', async (t) => {
     if (!requirePeer(t, 'ffmpeg') || !requirePeer(t, 'ffprobe')) return;
-    const src = path.join(dir, 'probe-hevc.mp4');
+    const src = path.join(suite.dir, 'probe-hevc.mp4');
     await genVideo(src, { size: '200x110', frames: 5, codecArgs: SOURCES[0]!.codecArgs });
     const probed = await ffprobeVideoStream(src);
     const r = await rtmpCli(['probe', '--json', src], { timeoutMs: 20_000 });
