@@ -7,7 +7,8 @@
  * Output matches what `ffmpeg -i in.mp4 -c copy -f flv` writes: onMetaData,
  * the sequence headers at 0, then audio and video interleaved by decode time,
  * with the timeline shifted so the first frame's decode time is 0 and
- * CompositionTime = pts − dts, each rounded to ms on its own.
+ * CompositionTime = pts − dts, each rounded to ms on its own. HEVC, AV1, VP9
+ * and Opus go the same way as Enhanced RTMP messages (media/packetizers.ts).
  */
 import { stat } from 'node:fs/promises';
 import { debuglog } from 'node:util';

@@ -1,7 +1,7 @@
 /**
  * Enhanced RTMP codecs straight from containers: ffmpeg encodes HEVC with
- * B-frames + AAC into MP4, HEVC + MP3 into Matroska, AV1 into MP4 and VP9 +
- * Opus into WebM; `rtmp
+ * B-frames + AAC into MP4, HEVC + MP3 into Matroska, AV1 + Opus into MP4 and
+ * VP9 + Opus into WebM; `rtmp
  * publish --no-realtime` sends each file as it is to node-media-server 4
  * while `rtmp play` records the stream. The recording must carry every
  * sample of the source unchanged (ffprobe's per-packet MD5s), key frames
@@ -55,7 +55,15 @@ const SOURCES: Source[] = [
     codecArgs: ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error:keyint=5:min-keyint=5:scenecut=0:bframes=3', '-pix_fmt', 'yuv420p'],
     audioArgs: ['-c:a', 'libmp3lame', '-b:a', '64k'],
   },
-  { file: 'av1.mp4', fourcc: 'av01', configBox: 'av1C', codecArgs: ['-c:v', 'libaom-av1', '-cpu-used', '8', '-g', '5', '-pix_fmt', 'yuv420p'] },
+  {
+    // Opus in MP4: dOps, from which the demuxer rebuilds the OpusHead, and an edit list for the pre-skip.
+    file: 'av1-opus.mp4',
+    fourcc: 'av01',
+    configBox: 'av1C',
+    audio: 'opus',
+    codecArgs: ['-c:v', 'libaom-av1', '-cpu-used', '8', '-g', '5', '-pix_fmt', 'yuv420p'],
+    audioArgs: ['-c:a', 'libopus', '-b:a', '32k'],
+  },
   {
     file: 'vp9-opus.webm',
     fourcc: 'vp09',
@@ -101,7 +109,8 @@ function recordedFrames(packets: readonly MediaPacket[]): RecordedFrame[] {
 }
 
 const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex');
-const ms = (p: ProbedPacket): number => Math.round(p.ptsTime! * 1000);
+/** ffprobe's presentation time in ms, halves rounded away from zero as ffmpeg rescales (an Opus pre-skip of 6.5 ms is -7). */
+const ms = (p: ProbedPacket): number => Math.sign(p.ptsTime!) * Math.round(Math.abs(p.ptsTime! * 1000));
 
 describe('Enhanced RTMP codecs published from MP4, MKV and WebM through node-media-server', { concurrency: true }, () => {
   const suite = nmsSuite('rtmp-container-enhanced-');
