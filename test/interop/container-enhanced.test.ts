@@ -13,7 +13,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { AmfObject } from '../../src/amf/value.js';
@@ -26,7 +26,7 @@ import { startFakeServer } from '../helpers/fake-server.js';
 import { packetsOf } from '../helpers/interop.js';
 import { sampleEntryConfig } from '../helpers/mp4-boxes.js';
 import { nmsSuite, requireNms } from '../helpers/nms.js';
-import { ffprobeVideoStream, genVideo, probePackets, requirePeer, rtmpCli, type ProbedPacket } from '../helpers/peers.js';
+import { ffprobeVideoStream, freePort, genVideo, probePackets, requirePeer, rtmpCli, type ProbedPacket } from '../helpers/peers.js';
 
 interface Source {
   file: string;
@@ -181,6 +181,18 @@ describe('Enhanced RTMP codecs published from MP4, MKV and WebM through node-med
     } finally {
       await server.close();
     }
+  });
+
+  test('a malformed hvcC ends publish with one line naming the file and the record, exit 3, before connecting', async (t) => {
+    if (!requirePeer(t, 'ffmpeg')) return;
+    const mp4 = await readFile(await make(SOURCES[0]!));
+    // configurationVersion 0: the record is a view into the file's bytes.
+    sampleEntryConfig(mp4, 'hvcC').config[0] = 0;
+    const bad = path.join(suite.dir, 'bad-hvcc.mp4');
+    await writeFile(bad, mp4);
+    const r = await rtmpCli(['publish', '--no-realtime', bad, `rtmp://127.0.0.1:${await freePort()}/live/x`], { timeoutMs: 20_000 });
+    assert.equal(r.code, 3, r.stderr.toString());
+    assert.match(r.stderr.toString(), /^error: .*bad-hvcc\.mp4: video track \(hevc\): .*HEVCDecoderConfigurationRecord.*configurationVersion 0, expected 1\n$/);
   });
 
   test('probe reads an HEVC MP4 like ffprobe does: codec, profile, size', async (t) => {
