@@ -4,7 +4,7 @@
  *
  * The table is the one place that knows how a codec travels in FLV: legacy
  * AVC, AAC and MP3 (FLV spec v10.1, E.4.2.1 AUDIODATA and E.4.3.1 VIDEODATA),
- * and the Enhanced RTMP codecs HEVC, AV1, VP9 and Opus (veovera
+ * and the Enhanced RTMP codecs HEVC, AV1, VP9, Opus, AC-3 and E-AC-3 (veovera
  * enhanced-rtmp v2: ExVideoTagHeader / ExAudioTagHeader with a FourCC). Keys
  * are the codec names the container layer reports (WebCodecs-style short
  * names: avc, hevc, vp9, av1, aac, opus, mp3, ...).
@@ -36,7 +36,7 @@ export interface TrackConfig {
 
 /** Turns one track's frames into FLV tag bodies. */
 export interface TrackPacketizer {
-  /** The codec sequence header tag body, sent once before the first frame (and again after a reconnect); empty when the codec has none (MP3). */
+  /** The codec sequence header tag body, sent once before the first frame (and again after a reconnect); empty when the codec has none (MP3, AC-3, E-AC-3). */
   readonly sequenceHeader: Buffer;
   /**
    * onMetaData `videocodecid` / `audiocodecid`: the legacy CodecID or
@@ -228,14 +228,22 @@ const mp3: PacketizerFactory = (config) => {
   };
 };
 
+/**
+ * AC-3 and E-AC-3 carry their configuration in every syncframe: Enhanced RTMP
+ * sends them with no SequenceStart, one CodedFrames message per frame.
+ */
+function inBandAudio(fourcc: AudioFourCc): PacketizerFactory {
+  return () => ({ sequenceHeader: Buffer.alloc(0), metadataCodecId: fourCcValue(fourcc), frame: (data) => buildAudioCodedFrames(fourcc, data) });
+}
+
 /** Video codecs that can be published, by container codec name. */
 export const VIDEO_PACKETIZERS: Readonly<Partial<Record<string, PacketizerFactory>>> = { avc, hevc, av1, vp9 };
 
 /** Audio codecs that can be published, by container codec name. */
-export const AUDIO_PACKETIZERS: Readonly<Partial<Record<string, PacketizerFactory>>> = { aac, opus, mp3 };
+export const AUDIO_PACKETIZERS: Readonly<Partial<Record<string, PacketizerFactory>>> = { aac, opus, mp3, ac3: inBandAudio('ac-3'), eac3: inBandAudio('ec-3') };
 
-/** The codecs both tables accept, for messages ("H.264/HEVC/AV1/VP9/AAC/Opus/MP3 only"). */
+/** The codecs both tables accept, for messages ("H.264/HEVC/AV1/VP9/AAC/Opus/MP3/AC-3/E-AC-3 only"). */
 export function supportedCodecsHint(): string {
-  const names: Record<string, string> = { avc: 'H.264', hevc: 'HEVC', av1: 'AV1', vp9: 'VP9', aac: 'AAC', opus: 'Opus', mp3: 'MP3' };
+  const names: Record<string, string> = { avc: 'H.264', hevc: 'HEVC', av1: 'AV1', vp9: 'VP9', aac: 'AAC', opus: 'Opus', mp3: 'MP3', ac3: 'AC-3', eac3: 'E-AC-3' };
   return [...Object.keys(VIDEO_PACKETIZERS), ...Object.keys(AUDIO_PACKETIZERS)].map((c) => names[c] ?? c).join('/');
 }

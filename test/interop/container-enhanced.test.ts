@@ -1,7 +1,7 @@
 /**
  * Enhanced RTMP codecs straight from containers: ffmpeg encodes HEVC with
- * B-frames + AAC into MP4, HEVC + MP3 into Matroska, AV1 + Opus into MP4 and
- * VP9 + Opus into WebM; `rtmp
+ * B-frames + AAC into MP4, HEVC + MP3 into Matroska, AV1 + Opus into MP4,
+ * VP9 + Opus into WebM and VP9 + AC-3 into Matroska; `rtmp
  * publish --no-realtime` sends each file as it is to node-media-server 4
  * while `rtmp play` records the stream. The recording must carry every
  * sample of the source unchanged (ffprobe's per-packet MD5s), key frames
@@ -19,7 +19,7 @@ import { describe, test } from 'node:test';
 import type { AmfObject } from '../../src/amf/value.js';
 import { parseScriptData } from '../../src/flv/script-data.js';
 import { parseExAudioMessage, parseExVideoMessage, VideoFrameType, VideoPacketType, type VideoFourCc } from '../../src/media/enhanced.js';
-import { PacketType, type MediaPacket } from '../../src/media/packet.js';
+import { isAudioSequenceHeader, PacketType, type MediaPacket } from '../../src/media/packet.js';
 import { fourCcValue } from '../../src/media/packetizers.js';
 import { assertDecodesLike, publishAndPlay } from '../helpers/enhanced-flv.js';
 import { startFakeServer } from '../helpers/fake-server.js';
@@ -33,7 +33,7 @@ interface Source {
   fourcc: VideoFourCc;
   /** The MP4 box whose record the SequenceStart must carry (WebM has none). */
   configBox?: string;
-  audio?: 'aac' | 'opus' | 'mp3';
+  audio?: 'aac' | 'opus' | 'mp3' | 'ac3';
   codecArgs: string[];
   audioArgs?: string[];
 }
@@ -70,6 +70,13 @@ const SOURCES: Source[] = [
     audio: 'opus',
     codecArgs: ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-g', '5', '-pix_fmt', 'yuv420p'],
     audioArgs: ['-c:a', 'libopus', '-b:a', '32k'],
+  },
+  {
+    file: 'vp9-ac3.mkv',
+    fourcc: 'vp09',
+    audio: 'ac3',
+    codecArgs: ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-g', '5', '-pix_fmt', 'yuv420p'],
+    audioArgs: ['-c:a', 'ac3', '-b:a', '96k'],
   },
 ];
 const FRAMES = 10;
@@ -136,6 +143,7 @@ describe('Enhanced RTMP codecs published from MP4, MKV and WebM through node-med
 
       // The SequenceStart carries the record ffmpeg wrote into the MP4 (WebM: one made from the codec string).
       const seq = parseExVideoMessage(got.find((p) => p.type === PacketType.Video)!.payload);
+      if (s.audio === 'ac3') assert.ok(!got.some((p) => p.type === PacketType.Audio && isAudioSequenceHeader(p.payload)), 'AC-3 has no sequence header');
       assert.deepEqual([seq.packetType, seq.tracks[0]?.fourcc], [VideoPacketType.SequenceStart, s.fourcc]);
       if (s.configBox) assert.deepEqual(seq.tracks[0]!.data, sampleEntryConfig(await readFile(src), s.configBox).config, `${s.configBox} differs`);
 
@@ -161,7 +169,7 @@ describe('Enhanced RTMP codecs published from MP4, MKV and WebM through node-med
       const meta = (await packetsOf(rec)).map((p) => (p.type === PacketType.Data ? parseScriptData(p.payload) : undefined)).find((d) => d?.name === 'onMetaData')?.value as AmfObject | undefined;
       assert.ok(meta, 'the player got onMetaData');
       assert.equal(meta['videocodecid'], fourCcValue(s.fourcc));
-      if (s.audio) assert.equal(meta['audiocodecid'], { aac: 10, mp3: 2, opus: fourCcValue('Opus') }[s.audio]);
+      if (s.audio) assert.equal(meta['audiocodecid'], { aac: 10, mp3: 2, opus: fourCcValue('Opus'), ac3: fourCcValue('ac-3') }[s.audio]);
 
       await assertDecodesLike(got, src, path.join(suite.dir, `${s.file}-es`), await ffprobeVideoStream(src), FRAMES);
     });

@@ -130,7 +130,7 @@ test('a VP8/Opus WebM is refused with one line naming the codec and the file, ex
   ], { timeoutMs: 20_000 });
   const r = await publishBadInput(file);
   assert.equal(r.code, 3, r.stderr);
-  assertOneLine(r.stderr, /^error: .*in\.webm: video codec vp8 is not supported yet \(H\.264\/HEVC\/AV1\/VP9\/AAC\/Opus\/MP3 only\); use an FLV input$/);
+  assertOneLine(r.stderr, /^error: .*in\.webm: video codec vp8 is not supported yet \(H\.264\/HEVC\/AV1\/VP9\/AAC\/Opus\/MP3\/AC-3\/E-AC-3 only\); use an FLV input$/);
   assert.deepEqual(await probeErrorCode(file), ['RTMP_ERR_UNSUPPORTED_CODEC', 3]);
 });
 

@@ -159,11 +159,21 @@ test('MP3: legacy SoundFormat 2, rate/size/channels in the tag byte, no sequence
   assert.throws(() => AUDIO_PACKETIZERS['mp3']!({ sampleRate: 8000, channels: 1 }), /MP3 track: sample rate 8000 Hz/);
 });
 
-test('the tables hold H.264, HEVC, AV1, VP9, AAC, Opus and MP3; the hint says so', () => {
+test('AC-3 and E-AC-3: ac-3 / ec-3 CodedFrames, no sequence header (the syncframes say it all)', () => {
+  const ac3 = AUDIO_PACKETIZERS['ac3']!({ sampleRate: 48000, channels: 2 });
+  assert.equal(ac3.sequenceHeader.length, 0);
+  assert.equal(ac3.metadataCodecId, 0x61632d33);
+  assert.deepEqual(ac3.frame(hex('0b77 1234'), true, 0), hex('91 // ExHeader, CodedFrames', '61632d33 // ac-3', '0b771234'));
+  const eac3 = AUDIO_PACKETIZERS['eac3']!({});
+  assert.equal(eac3.metadataCodecId, 0x65632d33);
+  assert.deepEqual(eac3.frame(hex('0b77'), true, 0), hex('91 65632d33 0b77 // ec-3'));
+});
+
+test('the tables hold H.264, HEVC, AV1, VP9, AAC, Opus, MP3, AC-3 and E-AC-3; the hint says so', () => {
   assert.deepEqual(Object.keys(VIDEO_PACKETIZERS), ['avc', 'hevc', 'av1', 'vp9']);
-  assert.deepEqual(Object.keys(AUDIO_PACKETIZERS), ['aac', 'opus', 'mp3']);
+  assert.deepEqual(Object.keys(AUDIO_PACKETIZERS), ['aac', 'opus', 'mp3', 'ac3', 'eac3']);
   for (const codec of ['vp8', 'prores']) assert.equal(VIDEO_PACKETIZERS[codec], undefined);
-  for (const codec of ['vorbis', 'flac', 'ac3']) assert.equal(AUDIO_PACKETIZERS[codec], undefined);
-  assert.equal(supportedCodecsHint(), 'H.264/HEVC/AV1/VP9/AAC/Opus/MP3');
+  for (const codec of ['vorbis', 'flac', 'pcm-s16']) assert.equal(AUDIO_PACKETIZERS[codec], undefined);
+  assert.equal(supportedCodecsHint(), 'H.264/HEVC/AV1/VP9/AAC/Opus/MP3/AC-3/E-AC-3');
   assert.equal(fourCcValue('hvc1'), 1752589105);
 });
