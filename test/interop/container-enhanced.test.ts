@@ -1,7 +1,7 @@
 /**
  * Enhanced RTMP codecs straight from containers: ffmpeg encodes HEVC with
  * B-frames + AAC into MP4, HEVC + MP3 into Matroska, AV1 + Opus into MP4,
- * VP9 + Opus into WebM and VP9 + AC-3 into Matroska; `rtmp
+ * VP9 + Opus into WebM and VP9 + AC-3 into MP4; `rtmp
  * publish --no-realtime` sends each file as it is to node-media-server 4
  * while `rtmp play` records the stream. The recording must carry every
  * sample of the source unchanged (ffprobe's per-packet MD5s), key frames
@@ -72,8 +72,10 @@ const SOURCES: Source[] = [
     audioArgs: ['-c:a', 'libopus', '-b:a', '32k'],
   },
   {
-    file: 'vp9-ac3.mkv',
+    // The vpcC made from the codec string must be MP4's own.
+    file: 'vp9-ac3.mp4',
     fourcc: 'vp09',
+    configBox: 'vpcC',
     audio: 'ac3',
     codecArgs: ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-g', '5', '-pix_fmt', 'yuv420p'],
     audioArgs: ['-c:a', 'ac3', '-b:a', '96k'],
