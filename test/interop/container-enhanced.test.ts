@@ -38,48 +38,21 @@ interface Source {
   audioArgs?: string[];
 }
 
+/** Encoder arguments: key frames every 5 frames; x265 with B-frames (b-pyramid, so frames are reordered by 2). */
+const X265 = ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error:keyint=5:min-keyint=5:scenecut=0:bframes=3', '-pix_fmt', 'yuv420p'];
+const AOM = ['-c:v', 'libaom-av1', '-cpu-used', '8', '-g', '5', '-pix_fmt', 'yuv420p'];
+const VPX = ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-g', '5', '-pix_fmt', 'yuv420p'];
+const OPUS = ['-c:a', 'libopus', '-b:a', '32k'];
+
 const SOURCES: Source[] = [
-  {
-    file: 'hevc-aac.mp4',
-    fourcc: 'hvc1',
-    configBox: 'hvcC',
-    audio: 'aac',
-    codecArgs: ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error:keyint=5:min-keyint=5:scenecut=0:bframes=3', '-pix_fmt', 'yuv420p'],
-    audioArgs: ['-c:a', 'aac', '-b:a', '48k'],
-  },
-  {
-    // Matroska stores no decode times: they are derived, and the hvcC is the CodecPrivate.
-    file: 'hevc-mp3.mkv',
-    fourcc: 'hvc1',
-    audio: 'mp3',
-    codecArgs: ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error:keyint=5:min-keyint=5:scenecut=0:bframes=3', '-pix_fmt', 'yuv420p'],
-    audioArgs: ['-c:a', 'libmp3lame', '-b:a', '64k'],
-  },
-  {
-    // Opus in MP4: dOps, from which the demuxer rebuilds the OpusHead, and an edit list for the pre-skip.
-    file: 'av1-opus.mp4',
-    fourcc: 'av01',
-    configBox: 'av1C',
-    audio: 'opus',
-    codecArgs: ['-c:v', 'libaom-av1', '-cpu-used', '8', '-g', '5', '-pix_fmt', 'yuv420p'],
-    audioArgs: ['-c:a', 'libopus', '-b:a', '32k'],
-  },
-  {
-    file: 'vp9-opus.webm',
-    fourcc: 'vp09',
-    audio: 'opus',
-    codecArgs: ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-g', '5', '-pix_fmt', 'yuv420p'],
-    audioArgs: ['-c:a', 'libopus', '-b:a', '32k'],
-  },
-  {
-    // The vpcC made from the codec string must be MP4's own.
-    file: 'vp9-ac3.mp4',
-    fourcc: 'vp09',
-    configBox: 'vpcC',
-    audio: 'ac3',
-    codecArgs: ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-g', '5', '-pix_fmt', 'yuv420p'],
-    audioArgs: ['-c:a', 'ac3', '-b:a', '96k'],
-  },
+  { file: 'hevc-aac.mp4', fourcc: 'hvc1', configBox: 'hvcC', audio: 'aac', codecArgs: X265, audioArgs: ['-c:a', 'aac', '-b:a', '48k'] },
+  // Matroska stores no decode times: they are derived, and the hvcC is the CodecPrivate.
+  { file: 'hevc-mp3.mkv', fourcc: 'hvc1', audio: 'mp3', codecArgs: X265, audioArgs: ['-c:a', 'libmp3lame', '-b:a', '64k'] },
+  // Opus in MP4: dOps, from which the demuxer rebuilds the OpusHead, and an edit list for the pre-skip.
+  { file: 'av1-opus.mp4', fourcc: 'av01', configBox: 'av1C', audio: 'opus', codecArgs: AOM, audioArgs: OPUS },
+  { file: 'vp9-opus.webm', fourcc: 'vp09', audio: 'opus', codecArgs: VPX, audioArgs: OPUS },
+  // The vpcC made from the codec string must be MP4's own.
+  { file: 'vp9-ac3.mp4', fourcc: 'vp09', configBox: 'vpcC', audio: 'ac3', codecArgs: VPX, audioArgs: ['-c:a', 'ac3', '-b:a', '96k'] },
 ];
 const FRAMES = 10;
 const SIZE = '160x120';
@@ -208,7 +181,7 @@ describe('Enhanced RTMP codecs published from MP4, MKV and WebM through node-med
   test('probe reads an HEVC MP4 like ffprobe does: codec, profile, size', async (t) => {
     if (!requirePeer(t, 'ffmpeg') || !requirePeer(t, 'ffprobe')) return;
     const src = path.join(suite.dir, 'probe-hevc.mp4');
-    await genVideo(src, { size: '200x110', frames: 5, codecArgs: SOURCES[0]!.codecArgs });
+    await genVideo(src, { size: '200x110', frames: 5, codecArgs: X265 });
     const probed = await ffprobeVideoStream(src);
     const r = await rtmpCli(['probe', '--json', src], { timeoutMs: 20_000 });
     assert.equal(r.code, 0, r.stderr.toString());
