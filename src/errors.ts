@@ -213,7 +213,7 @@ export class ContainerError extends RtmpError {
   }
 }
 
-/** A container track whose codec cannot be published (yet); `codec` is its name, e.g. `vp9`; `supported` lists what can be, e.g. `H.264/AAC`. */
+/** A container track whose codec cannot be published (yet); `codec` is its name, e.g. `vp8`; `supported` lists what can be, e.g. `H.264/HEVC/AV1/VP9/AAC/Opus/MP3/AC-3/E-AC-3`. */
 export class UnsupportedCodecError extends RtmpError {
   readonly file: string;
   readonly codec: string;

@@ -33,7 +33,7 @@ export function registerPublish(program: Command, ctx: RunContext): void {
     .command('publish')
     .description('publish a file (FLV, MP4, MOV, MKV or WebM; - for FLV on stdin), an ffmpeg input or a test pattern to an RTMP server')
     .usage('[options] <input> <url>\n       rtmp publish [options] --test-pattern <url>')
-    .argument('[input]', 'file to send (FLV, or MP4/MOV/MKV/WebM with H.264/AAC), - to read FLV from stdin, or an ffmpeg input with --transcode/--ffmpeg-args (none with --test-pattern)')
+    .argument('[input]', 'file to send (FLV, or MP4/MOV/MKV/WebM with H.264/HEVC/AV1/VP9 and AAC/Opus/MP3/AC-3), - to read FLV from stdin, or an ffmpeg input with --transcode/--ffmpeg-args (none with --test-pattern)')
     .argument('[url]', 'rtmp://host[:port]/app[/instance]/stream-key')
     .option('--no-realtime', 'send as fast as the server takes it instead of pacing by timestamps')
     .option('--loop <n>', 'send the input n times (timestamps keep increasing; not with stdin)', '1')

@@ -51,6 +51,8 @@ export interface Av1SequenceHeader {
   subsamplingY: number;
   /** "4:2:0", "4:2:2", "4:4:4" or "4:0:0". */
   chromaFormat: string;
+  /** chroma_sample_position (0 unknown, 1 vertical, 2 colocated); 0 unless 4:2:0 says otherwise. */
+  chromaSamplePosition: number;
   colorPrimaries: number;
   transferCharacteristics: number;
   matrixCoefficients: number;
@@ -202,6 +204,7 @@ export function parseAv1SequenceHeader(payload: Uint8Array): Av1SequenceHeader {
   let fullRange: boolean;
   let sx = 1;
   let sy = 1;
+  let chromaSamplePosition = 0;
   if (monochrome) {
     fullRange = r.flag('color_range');
   } else if (colorPrimaries === 1 && transferCharacteristics === 13 && matrixCoefficients === 0) {
@@ -222,6 +225,7 @@ export function parseAv1SequenceHeader(payload: Uint8Array): Av1SequenceHeader {
         sy = 0;
       }
     }
+    if (sx && sy) chromaSamplePosition = r.u(2, 'chroma_sample_position');
   }
   return {
     seqProfile,
@@ -238,12 +242,44 @@ export function parseAv1SequenceHeader(payload: Uint8Array): Av1SequenceHeader {
     subsamplingX: sx,
     subsamplingY: sy,
     chromaFormat: av1ChromaFormat(monochrome, sx, sy),
+    chromaSamplePosition,
     colorPrimaries,
     transferCharacteristics,
     matrixCoefficients,
     fullRange,
     codecString: av1CodecString(seqProfile, seqLevelIdx, seqTier, bitDepth),
   };
+}
+
+/**
+ * An AV1CodecConfigurationRecord (binding 2.3.3) for a stream whose container
+ * stores none or hides it (MP4's av1C and Matroska's CodecPrivate are not
+ * what our demuxer hands out): the fields come from the sequence header OBU
+ * `payload` (a frame's, see findSequenceHeaderObu), which travels whole in
+ * configOBUs, rewritten with obu_has_size_field as the binding requires.
+ * Throws MediaFormatError when the sequence header is malformed.
+ */
+export function buildAv1CodecConfig(payload: Uint8Array): Buffer {
+  const h = parseAv1SequenceHeader(payload);
+  const size: number[] = [];
+  for (let n = payload.length; ; n = Math.floor(n / 128)) {
+    const low = n % 128;
+    if (n < 128) {
+      size.push(low);
+      break;
+    }
+    size.push(low | 0x80);
+  }
+  const b2 =
+    (h.seqTier << 7) |
+    ((h.bitDepth > 8 ? 1 : 0) << 6) |
+    ((h.bitDepth === 12 ? 1 : 0) << 5) |
+    ((h.monochrome ? 1 : 0) << 4) |
+    (h.subsamplingX << 3) |
+    (h.subsamplingY << 2) |
+    h.chromaSamplePosition;
+  // marker 1 + version 1; no initial_presentation_delay; OBU header: type 1, has_size_field.
+  return Buffer.concat([Buffer.from([0x81, (h.seqProfile << 5) | h.seqLevelIdx, b2, 0, OBU_SEQUENCE_HEADER << 3 | 0x02, ...size]), payload]);
 }
 
 /** seq_level_idx as a level: 2 + idx / 4 "." idx % 4 (Annex A.3); 31 has no level constraint. */

@@ -59,6 +59,12 @@ export interface HevcSpsInfo {
   height: number;
   bitDepthLuma: number;
   bitDepthChroma: number;
+  /**
+   * sps_max_num_reorder_pics of the highest sub-layer (7.4.3.2.1): how many
+   * pictures may precede one in decode order and follow it in output order.
+   * Undefined when the SPS ends before it.
+   */
+  maxNumReorderPics?: number;
 }
 
 const RECORD = 'HEVCDecoderConfigurationRecord';
@@ -184,6 +190,7 @@ export function parseHevcSps(nal: Uint8Array): HevcSpsInfo {
   }
   const bitDepthLuma = bounded(SPS, r.ue('bit_depth_luma_minus8'), 8, 'bit_depth_luma_minus8') + 8;
   const bitDepthChroma = bounded(SPS, r.ue('bit_depth_chroma_minus8'), 8, 'bit_depth_chroma_minus8') + 8;
+  const maxNumReorderPics = readMaxNumReorderPics(r, maxSubLayersMinus1);
   const tier = tierFlag ? 'High' : 'Main';
   return {
     profileSpace,
@@ -205,7 +212,34 @@ export function parseHevcSps(nal: Uint8Array): HevcSpsInfo {
     height: codedHeight - crop.top - crop.bottom,
     bitDepthLuma,
     bitDepthChroma,
+    ...(maxNumReorderPics === undefined ? {} : { maxNumReorderPics }),
   };
+}
+
+/** A DPB holds at most 16 pictures (A.4.2, MaxDpbSize), so no more can wait for output. */
+const MAX_REORDER_PICS = 16;
+
+/**
+ * Reads on from log2_max_pic_order_cnt_lsb_minus4 to the sub-layer ordering
+ * info (7.3.2.2.1) and returns sps_max_num_reorder_pics of the highest
+ * sub-layer, or undefined when the SPS is cut short there (the fields before
+ * it are all a probe needs, so a short SPS is tolerated).
+ */
+function readMaxNumReorderPics(r: BitReader, maxSubLayersMinus1: number): number | undefined {
+  try {
+    r.ue('log2_max_pic_order_cnt_lsb_minus4');
+    const allLayers = r.flag('sps_sub_layer_ordering_info_present_flag');
+    let reorder = 0;
+    for (let i = allLayers ? 0 : maxSubLayersMinus1; i <= maxSubLayersMinus1; i++) {
+      r.ue('sps_max_dec_pic_buffering_minus1');
+      reorder = r.ue('sps_max_num_reorder_pics');
+      r.ue('sps_max_latency_increase_plus1');
+    }
+    return reorder <= MAX_REORDER_PICS ? reorder : undefined;
+  } catch (e) {
+    if (e instanceof MediaFormatError) return undefined;
+    throw e;
+  }
 }
 
 /** general_level_idc is 30 × the level: 93 → "3.1", 120 → "4". */

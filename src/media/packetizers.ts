@@ -3,27 +3,46 @@
  * container (MP4, MOV, Matroska, WebM), one packetizer per codec.
  *
  * The table is the one place that knows how a codec travels in FLV: legacy
- * AVC and AAC today (FLV spec v10.1, E.4.2.1 AUDIODATA and E.4.3.1 VIDEODATA);
- * an Enhanced RTMP codec (HEVC, AV1, VP9, Opus, ...) is a new entry in
- * VIDEO_PACKETIZERS / AUDIO_PACKETIZERS and nothing else. Keys are the codec
- * names the container layer reports (WebCodecs-style short names: avc, hevc,
- * vp9, av1, aac, opus, ...).
+ * AVC, AAC and MP3 (FLV spec v10.1, E.4.2.1 AUDIODATA and E.4.3.1 VIDEODATA),
+ * and the Enhanced RTMP codecs HEVC, AV1, VP9, Opus, AC-3 and E-AC-3 (veovera
+ * enhanced-rtmp v2: ExVideoTagHeader / ExAudioTagHeader with a FourCC). Keys
+ * are the codec names the container layer reports (WebCodecs-style short
+ * names: avc, hevc, vp9, av1, aac, opus, mp3, ...).
  */
 import { MediaFormatError } from '../errors.js';
 import { parseAudioSpecificConfig } from './aac.js';
 import { parseAvcDecoderConfig } from './avc.js';
+import { buildAv1CodecConfig, findSequenceHeaderObu, parseAv1CodecConfig } from './av1.js';
+import { buildAudioCodedFrames, buildAudioSequenceStart, buildVideoCodedFrames, buildVideoSequenceStart, type AudioFourCc, type VideoFourCc } from './enhanced.js';
+import { parseHevcDecoderConfig } from './hevc.js';
+import { parseVpCodecConfig, vpCodecConfigFromCodecString } from './vp9.js';
 
 /** What a container says about one track's codec configuration. */
 export interface TrackConfig {
-  /** Codec private data: avcC for H.264, the AudioSpecificConfig for AAC. */
+  /**
+   * Codec private data: avcC for H.264, hvcC for HEVC, the
+   * AudioSpecificConfig for AAC, the OpusHead for Opus; an av1C or vpcC when
+   * the demuxer gives one.
+   */
   description?: Uint8Array | undefined;
+  /** The WebCodecs codec string ("vp09.00.10.08", ...): VP9's configuration when there is no vpcC. */
+  codec?: string | undefined;
+  /** The track's first frame: AV1's sequence header OBU when there is no av1C. */
+  firstFrame?: Uint8Array | undefined;
+  /** Audio: samples per second and channels (MP3's legacy tag byte says them). */
+  sampleRate?: number | undefined;
+  channels?: number | undefined;
 }
 
 /** Turns one track's frames into FLV tag bodies. */
 export interface TrackPacketizer {
-  /** The codec sequence header tag body, sent once before the first frame (and again after a reconnect). */
+  /** The codec sequence header tag body, sent once before the first frame (and again after a reconnect); empty when the codec has none (MP3, AC-3, E-AC-3). */
   readonly sequenceHeader: Buffer;
-  /** onMetaData `videocodecid` / `audiocodecid` (a number for legacy codecs, a FourCC string for Enhanced RTMP). */
+  /**
+   * onMetaData `videocodecid` / `audiocodecid`: the legacy CodecID or
+   * SoundFormat, or for an Enhanced RTMP codec its FourCC as a big-endian
+   * UI32 (enhanced-rtmp v1, "Metadata").
+   */
   readonly metadataCodecId: number | string;
   /**
    * The tag body for one frame. `ctsMs` is the composition time offset
@@ -115,14 +134,116 @@ const aac: PacketizerFactory = (config) => {
   };
 };
 
+/** FLV AUDIODATA SoundFormat 2 (MP3). */
+export const FLV_SOUND_MP3 = 2;
+/** SoundRate index (11, 22, 44 kHz) by sample rate; MP3 at 48 kHz is sent as 44 kHz, as ffmpeg does (the frame header decides). */
+const MP3_SOUND_RATE: Partial<Record<number, number>> = { 11025: 1, 22050: 2, 44100: 3, 48000: 3 };
+
+/** A FourCC as the UI32 that onMetaData carries for an Enhanced RTMP codec ('hvc1' → 0x68766331). */
+export function fourCcValue(fourcc: string): number {
+  return Buffer.from(fourcc, 'latin1').readUInt32BE(0);
+}
+
+/** An Enhanced RTMP video codec: SequenceStart with `config`, CodedFrames with a composition time where the FourCC has one. */
+function enhancedVideo(fourcc: VideoFourCc, config: Uint8Array, reorderDelay?: number): TrackPacketizer {
+  const cts = fourcc === 'hvc1';
+  return {
+    sequenceHeader: buildVideoSequenceStart(fourcc, config),
+    metadataCodecId: fourCcValue(fourcc),
+    reorderDelay,
+    frame: (data, key, ctsMs) => buildVideoCodedFrames(fourcc, data, cts ? ctsMs : 0, key),
+  };
+}
+
+/** An Enhanced RTMP audio codec: SequenceStart with `config`, one CodedFrames message per packet. */
+function enhancedAudio(fourcc: AudioFourCc, config: Uint8Array): TrackPacketizer {
+  return {
+    sequenceHeader: buildAudioSequenceStart(fourcc, config),
+    metadataCodecId: fourCcValue(fourcc),
+    frame: (data) => buildAudioCodedFrames(fourcc, data),
+  };
+}
+
+const hevc: PacketizerFactory = (config) => {
+  const hvcC = required(config, 'HEVCDecoderConfigurationRecord');
+  // Decode times are derived from presentation times as for H.264; the SPS says how far B-frames reorder.
+  return enhancedVideo('hvc1', hvcC, parseHevcDecoderConfig(hvcC).spsInfo.maxNumReorderPics);
+};
+
+/**
+ * AV1 frames are never reordered in FLV's sense (hidden frames travel inside
+ * temporal units), so CompositionTime is 0 and the decode time is the
+ * presentation time.
+ */
+const av1: PacketizerFactory = (config) => {
+  if (config.description !== undefined && config.description.length > 0) {
+    parseAv1CodecConfig(config.description);
+    return enhancedVideo('av01', config.description);
+  }
+  const frame = config.firstFrame;
+  const seq = frame === undefined ? undefined : findSequenceHeaderObu(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
+  if (seq === undefined) throw new MediaFormatError('AV1CodecConfigurationRecord', 'the track has none, and its first frame holds no sequence header OBU');
+  return enhancedVideo('av01', buildAv1CodecConfig(seq));
+};
+
+const vp9: PacketizerFactory = (config) => {
+  if (config.description !== undefined && config.description.length > 0) {
+    parseVpCodecConfig(config.description);
+    return enhancedVideo('vp09', config.description);
+  }
+  if (config.codec === undefined) throw new MediaFormatError('VPCodecConfigurationRecord', 'the track has none and no codec string');
+  return enhancedVideo('vp09', vpCodecConfigFromCodecString(config.codec));
+};
+
+/** OpusHead magic (RFC 7845 5.1). */
+const OPUS_HEAD = Buffer.from('OpusHead', 'latin1');
+/** Magic, version, channel count, pre-skip, input rate, gain, mapping family. */
+const OPUS_HEAD_MIN = 19;
+
+const opus: PacketizerFactory = (config) => {
+  const head = required(config, 'OpusHead');
+  // Enhanced RTMP's Opus SequenceStart is the RFC 7845 identification header, which is what MP4 (dOps, rebuilt) and Matroska give.
+  if (head.length < OPUS_HEAD_MIN || !OPUS_HEAD.equals(head.subarray(0, 8))) throw new MediaFormatError('OpusHead', `not an RFC 7845 identification header (${head.length} bytes)`);
+  if (head[8]! >> 4 !== 0) throw new MediaFormatError('OpusHead', `version ${head[8]} is not 0.x`);
+  return enhancedAudio('Opus', head);
+};
+
+/**
+ * MP3 travels as legacy SoundFormat 2 (every player knows it): no sequence
+ * header — the tag byte with SoundRate/SoundSize/SoundType, then the frame.
+ */
+const mp3: PacketizerFactory = (config) => {
+  const rate = MP3_SOUND_RATE[config.sampleRate ?? 0];
+  if (rate === undefined) throw new MediaFormatError('MP3 track', `sample rate ${config.sampleRate ?? 'unknown'} Hz cannot be signalled in FLV`);
+  const byte = (FLV_SOUND_MP3 << 4) | (rate << 2) | 0x02 | (config.channels === 1 ? 0 : 1);
+  return {
+    sequenceHeader: Buffer.alloc(0),
+    metadataCodecId: FLV_SOUND_MP3,
+    frame: (data) => {
+      const out = Buffer.allocUnsafe(1 + data.length);
+      out[0] = byte;
+      out.set(data, 1);
+      return out;
+    },
+  };
+};
+
+/**
+ * AC-3 and E-AC-3 carry their configuration in every syncframe: Enhanced RTMP
+ * sends them with no SequenceStart, one CodedFrames message per frame.
+ */
+function inBandAudio(fourcc: AudioFourCc): PacketizerFactory {
+  return () => ({ sequenceHeader: Buffer.alloc(0), metadataCodecId: fourCcValue(fourcc), frame: (data) => buildAudioCodedFrames(fourcc, data) });
+}
+
 /** Video codecs that can be published, by container codec name. */
-export const VIDEO_PACKETIZERS: Readonly<Partial<Record<string, PacketizerFactory>>> = { avc };
+export const VIDEO_PACKETIZERS: Readonly<Partial<Record<string, PacketizerFactory>>> = { avc, hevc, av1, vp9 };
 
 /** Audio codecs that can be published, by container codec name. */
-export const AUDIO_PACKETIZERS: Readonly<Partial<Record<string, PacketizerFactory>>> = { aac };
+export const AUDIO_PACKETIZERS: Readonly<Partial<Record<string, PacketizerFactory>>> = { aac, opus, mp3, ac3: inBandAudio('ac-3'), eac3: inBandAudio('ec-3') };
 
-/** The codecs both tables accept, for messages ("H.264/AAC only"). */
+/** The codecs both tables accept, for messages ("H.264/HEVC/AV1/VP9/AAC/Opus/MP3/AC-3/E-AC-3 only"). */
 export function supportedCodecsHint(): string {
-  const names: Record<string, string> = { avc: 'H.264', aac: 'AAC' };
+  const names: Record<string, string> = { avc: 'H.264', hevc: 'HEVC', av1: 'AV1', vp9: 'VP9', aac: 'AAC', opus: 'Opus', mp3: 'MP3', ac3: 'AC-3', eac3: 'E-AC-3' };
   return [...Object.keys(VIDEO_PACKETIZERS), ...Object.keys(AUDIO_PACKETIZERS)].map((c) => names[c] ?? c).join('/');
 }

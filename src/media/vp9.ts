@@ -144,3 +144,31 @@ export function parseVp9FrameHeader(frame: Uint8Array): Vp9FrameHeader | undefin
   const height = r.u(16, 'frame_height_minus_1') + 1;
   return { profile, bitDepth, colorSpace, fullRange, subsamplingX: sx, subsamplingY: sy, chromaFormat: sx && sy ? '4:2:0' : sx ? '4:2:2' : '4:4:4', width, height };
 }
+
+/**
+ * The VPCodecConfigurationRecord that a codec string describes
+ * ("vp09.PP.LL.DD" or with ".CC.cp.tc.mc.FF"; VP binding, "Codecs Parameter
+ * String"): the optional fields default as the binding
+ * says (CC 01, BT.709 colour 01.01.01, limited range 00). WebM carries no vpcC
+ * and our demuxer does not hand out MP4's, but it describes either in such a
+ * string. Throws MediaFormatError for a string that is not one.
+ */
+export function vpCodecConfigFromCodecString(codec: string): Buffer {
+  const m = /^vp09\.(\d\d)\.(\d\d)\.(\d\d)(?:\.(\d\d)\.(\d\d)\.(\d\d)\.(\d\d)\.(\d\d))?$/.exec(codec);
+  if (m === null) throw new MediaFormatError('VP9 codec string', `'${codec}' is not vp09.PP.LL.DD[.CC.cp.tc.mc.FF]`);
+  const n = (i: number, dflt: number): number => (m[i] === undefined ? dflt : Number(m[i]));
+  try {
+    return buildVpCodecConfig({
+      profile: n(1, 0),
+      levelIdc: n(2, 0),
+      bitDepth: n(3, 8),
+      chromaSubsampling: n(4, 1),
+      colourPrimaries: n(5, 1),
+      transferCharacteristics: n(6, 1),
+      matrixCoefficients: n(7, 1),
+      fullRange: n(8, 0) === 1,
+    });
+  } catch (e) {
+    throw new MediaFormatError('VP9 codec string', `'${codec}': ${e instanceof Error ? e.message : String(e)}`);
+  }
+}

@@ -7,7 +7,8 @@
  * Output matches what `ffmpeg -i in.mp4 -c copy -f flv` writes: onMetaData,
  * the sequence headers at 0, then audio and video interleaved by decode time,
  * with the timeline shifted so the first frame's decode time is 0 and
- * CompositionTime = pts − dts, each rounded to ms on its own.
+ * CompositionTime = pts − dts, each rounded to ms on its own. HEVC, AV1, VP9
+ * and Opus go the same way as Enhanced RTMP messages (media/packetizers.ts).
  */
 import { stat } from 'node:fs/promises';
 import { debuglog } from 'node:util';
@@ -16,7 +17,7 @@ import { AbortedError, ContainerError, isRtmpError, UnsupportedCodecError } from
 import { DEFAULT_LIMITS } from '../limits.js';
 import { DecodeTimeline, ticksToMs } from '../media/decode-order.js';
 import { PacketType, type MediaPacket } from '../media/packet.js';
-import { AUDIO_PACKETIZERS, supportedCodecsHint, VIDEO_PACKETIZERS, type TrackPacketizer } from '../media/packetizers.js';
+import { AUDIO_PACKETIZERS, supportedCodecsHint, VIDEO_PACKETIZERS, type TrackConfig, type TrackPacketizer } from '../media/packetizers.js';
 import { ts32 } from '../media/timestamp.js';
 import { buildMetadataForFile } from '../flv/script-data.js';
 import { describeIoError } from './flv-file-source.js';
@@ -66,6 +67,8 @@ interface PublishedTrack {
   kind: 'video' | 'audio';
   track: InputTrack;
   packetizer: TrackPacketizer;
+  /** Ticks to subtract from every timestamp: Matroska's CodecDelay, which our demuxer leaves in. */
+  delayTicks: number;
 }
 
 /**
@@ -94,7 +97,9 @@ export async function* readContainerPackets(path: string, opts: ContainerSourceO
   try {
     const { tracks, metadata, declaredDuration, matroska } = await describeInput(path, input, fileSize);
     yield { type: PacketType.Data, timestamp: 0, payload: metadata };
-    for (const t of tracks) yield { type: t.kind === 'video' ? PacketType.Video : PacketType.Audio, timestamp: 0, payload: t.packetizer.sequenceHeader };
+    for (const t of tracks) {
+      if (t.packetizer.sequenceHeader.length > 0) yield { type: t.kind === 'video' ? PacketType.Video : PacketType.Audio, timestamp: 0, payload: t.packetizer.sequenceHeader };
+    }
     // Interleave by decode time: one head per track (ties go to the track stored first, as ffmpeg orders them).
     const iterators = tracks.map((t) => trackPackets(path, t, new mb.EncodedPacketSink(t.track)));
     const heads: Array<TimedPacket | undefined> = [];
@@ -157,8 +162,9 @@ async function describeInput(path: string, input: Input, fileSize: number): Prom
   try {
     const video = await input.getPrimaryVideoTrack();
     const audio = await input.getPrimaryAudioTrack();
+    const matroska = formatName === 'Matroska' || formatName === 'WebM';
     const tracks: PublishedTrack[] = [];
-    for (const track of [video, audio]) if (track) tracks.push(await publishedTrack(path, track));
+    for (const track of [video, audio]) if (track) tracks.push(await publishedTrack(path, track, matroska));
     if (tracks.length === 0) {
       const hint = formatName === 'MP4' || formatName === 'QuickTime File Format' ? ' (truncated? its index, the moov box, is missing)' : '';
       throw new ContainerError(path, `the file has no video or audio track${hint}`);
@@ -185,13 +191,13 @@ async function describeInput(path: string, input: Input, fileSize: number): Prom
     }
     meta['encoder'] = 'rtmp-toolkit';
     meta['filesize'] = fileSize;
-    return { tracks, metadata: buildMetadataForFile(meta).payload, declaredDuration, matroska: formatName === 'Matroska' || formatName === 'WebM' };
+    return { tracks, metadata: buildMetadataForFile(meta).payload, declaredDuration, matroska };
   } catch (e) {
     throw asContainerError(path, 'cannot read the track headers', e);
   }
 }
 
-async function publishedTrack(path: string, track: InputTrack): Promise<PublishedTrack> {
+async function publishedTrack(path: string, track: InputTrack, matroska: boolean): Promise<PublishedTrack> {
   const kind = track.isVideoTrack() ? 'video' : 'audio';
   const codec = track.codec ?? 'unknown';
   const factory = (kind === 'video' ? VIDEO_PACKETIZERS : AUDIO_PACKETIZERS)[codec];
@@ -199,18 +205,41 @@ async function publishedTrack(path: string, track: InputTrack): Promise<Publishe
   const config = track.isVideoTrack() || track.isAudioTrack() ? await track.getDecoderConfig() : null;
   const d = config?.description;
   const description = d === undefined ? undefined : ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : new Uint8Array(d);
+  const trackConfig: TrackConfig = { description, codec: config?.codec };
+  if (track.isAudioTrack()) {
+    trackConfig.sampleRate = track.sampleRate;
+    trackConfig.channels = track.numberOfChannels;
+  } else if (description === undefined) {
+    // AV1 without an av1C: the first frame's sequence header describes the stream.
+    trackConfig.firstFrame = (await new (await loadMediabunny()).EncodedPacketSink(track).getFirstPacket())?.data;
+  }
   try {
-    return { kind, track, packetizer: factory({ description }) };
+    const packetizer = factory(trackConfig);
+    return { kind, track, packetizer, delayTicks: matroska && codec === 'opus' ? opusCodecDelayTicks(description!, track.timeResolution) : 0 };
   } catch (e) {
     throw new ContainerError(path, `${kind} track (${codec}): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
 }
 
+/**
+ * Opus in Matroska: block timestamps include the pre-skip, and the CodecDelay
+ * element (which the Matroska codec mapping sets to the OpusHead's pre-skip)
+ * must be subtracted from each (Matroska spec, CodecDelay). In track ticks,
+ * rounded half away from zero as ffmpeg rescales it, so times match ffprobe's.
+ */
+function opusCodecDelayTicks(opusHead: Uint8Array, timescale: number): number {
+  const preSkip = opusHead[10]! | (opusHead[11]! << 8);
+  return Math.floor((2 * preSkip * timescale + OPUS_RATE) / (2 * OPUS_RATE));
+}
+
+/** Opus timestamps count 48 kHz samples whatever the input rate (RFC 7845 4). */
+const OPUS_RATE = 48000;
+
 /** A track's frames in decode order as tag bodies; video decode times are derived from the presentation times. */
 async function* trackPackets(path: string, t: PublishedTrack, sink: EncodedPacketSink): AsyncGenerator<TimedPacket> {
   const timescale = t.track.timeResolution;
   const type = t.kind === 'video' ? PacketType.Video : PacketType.Audio;
-  const toTicks = (seconds: number): number => Math.round(seconds * timescale);
+  const toTicks = (seconds: number): number => Math.round(seconds * timescale) - t.delayTicks;
   const build = (p: EncodedPacket, ptsTicks: number, dtsTicks: number): TimedPacket => {
     // A tag body is at most 16 MiB − 1: refuse before allocating one.
     if (p.data.length + 5 > DEFAULT_LIMITS.maxFlvTagSize) {

@@ -9,6 +9,7 @@ import { parseAudioSpecificConfig } from '../media/aac.js';
 import { audioCodecOfFourCc, parseAudioTagHeader, type AudioTagInfo } from '../media/audio-tag.js';
 import { audioCodecName, videoCodecName } from '../media/codec-names.js';
 import { parseVideoMetadata } from '../media/enhanced-metadata.js';
+import { parseMpegAudioHeader } from '../media/mp3.js';
 import { parseVp9FrameHeader } from '../media/vp9.js';
 import { isRtmpError, MediaFormatError } from '../errors.js';
 import { PacketType, type MediaPacket } from '../media/packet.js';
@@ -222,6 +223,9 @@ export class ProbeAnalyzer {
         sampleSize: info.sampleSize ?? null,
         aac: null,
       };
+      // Legacy MP3 tags flag 48 kHz as 44 kHz: the frame header has the real rate and mode.
+      const mpeg = info.codec === 'mp3' ? parseMpegAudioHeader(body) : undefined;
+      if (mpeg !== undefined) Object.assign(this.audio, mpeg);
     } else if (name.id !== this.audio.codec) {
       this.note('config-change', 'audio', null, `audio codec changed from ${this.audio.codec} to ${name.id}`);
     }

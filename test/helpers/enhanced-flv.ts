@@ -5,13 +5,17 @@
  * Enhanced RTMP messages as Annex B (HEVC) or IVF (AV1, VP9), for ffmpeg to
  * decode and hash.
  */
+import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { ALL_FORMATS, BufferSource, EncodedPacketSink, Input } from 'mediabunny';
 import { encodeFlvHeader, encodeFlvTag } from '../../src/flv/writer.js';
 import { buildAudioCodedFrames, buildAudioSequenceStart, buildExVideoMessage, buildVideoCodedFrames, buildVideoSequenceStart, parseExVideoMessage, VideoPacketType, type VideoFourCc } from '../../src/media/enhanced.js';
 import { parseHevcDecoderConfig } from '../../src/media/hevc.js';
 import { PacketType, type MediaPacket } from '../../src/media/packet.js';
+import { packetsOf } from './interop.js';
 import { sampleEntryConfig } from './mp4-boxes.js';
+import type { NmsServer } from './nms.js';
+import { framemd5, rtmpCli, startRtmpCli } from './peers.js';
 
 /** One coded frame of an MP4 track, in decode order, with FLV millisecond times. */
 export interface SourceFrame {
@@ -161,4 +165,47 @@ export function elementaryStream(packets: readonly MediaPacket[], width: number,
   }
   if (fourcc === 'hvc1') return { fourcc, data: Buffer.concat(frames), frames: frames.length };
   return { fourcc, data: ivf(fourcc === 'av01' ? 'AV01' : 'VP90', width, height, frames), frames: frames.length };
+}
+
+/** The MD5 column of ffmpeg's framemd5 lines for stream 0 (the video): one per decoded frame. */
+export async function frameHashes(file: string): Promise<string[]> {
+  return (await framemd5(file)).filter((line) => line.startsWith('0,')).map((line) => line.split(',').at(-1)!.trim());
+}
+
+/**
+ * Asserts that the elementary stream of `packets` (written to `esBase` +
+ * .hevc or .ivf) decodes in ffmpeg to `frames` frames with the same hashes as
+ * `source`'s video.
+ */
+export async function assertDecodesLike(packets: readonly MediaPacket[], source: string, esBase: string, size: { width: number; height: number }, frames: number): Promise<void> {
+  const es = elementaryStream(packets, size.width, size.height);
+  assert.equal(es.frames, frames, 'frames in the elementary stream');
+  const esFile = `${esBase}.${es.fourcc === 'hvc1' ? 'hevc' : 'ivf'}`;
+  await writeFile(esFile, es.data);
+  const [want, have] = await Promise.all([frameHashes(source), frameHashes(esFile)]);
+  assert.equal(want.length, frames, 'frames the source decodes to');
+  assert.deepEqual(have, want, 'decoded frames differ from the source');
+}
+
+/**
+ * Plays `stream` on node-media-server (with `playArgs`) while `rtmp publish`
+ * (with `publishArgs`) sends `input` there; returns what was recorded to
+ * `out`, without script data.
+ */
+export async function publishAndPlay(nms: NmsServer, input: string, stream: string, out: string, playArgs: string[] = [], publishArgs: string[] = []): Promise<MediaPacket[]> {
+  const url = nms.url('live', stream);
+  // NMS never tells players a stream ended: the idle timeout bounds the recording.
+  // --verbose traces the server's replies: publish once it has said NetStream.Play.Start.
+  const player = startRtmpCli(['play', '--verbose', '--idle-timeout', '20s', ...playArgs, url, '-o', out], { timeoutMs: 30_000 });
+  try {
+    assert.ok(await player.waitForStderr(/NetStream\.Play\.Start/, 10_000), 'the player did not start playing');
+    const pub = await rtmpCli(['publish', '--quiet', ...publishArgs, input, url], { timeoutMs: 30_000 });
+    assert.equal(pub.code, 0, pub.stderr);
+    // SIGINT ends the recording (exit 0) once the last message is in.
+    await new Promise((r) => setTimeout(r, 300));
+  } finally {
+    const done = await player.stop();
+    assert.equal(done.code, 0, done.stderr);
+  }
+  return (await packetsOf(out)).filter((p) => p.type !== PacketType.Data);
 }

@@ -7,8 +7,9 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { TestContext } from 'node:test';
-import { freePort, repoRoot, startProcess, tempDir, waitForPort, type ChildHandle } from './peers.js';
+import { rm } from 'node:fs/promises';
+import { after, before, type TestContext } from 'node:test';
+import { freePort, peerAvailable, repoRoot, startProcess, tempDir, waitForPort, type ChildHandle } from './peers.js';
 
 export interface NmsServer {
   port: number;
@@ -24,6 +25,26 @@ export function requireNms(t: TestContext): boolean {
   if (process.env['CI'] === 'true') throw new Error('node-media-server is missing from node_modules (npm ci installs it)');
   t.skip('node-media-server not installed: npm ci');
   return false;
+}
+
+/**
+ * For a describe() block of ffmpeg-made media sent through node-media-server:
+ * a temporary directory and one server for the block (when ffmpeg and the
+ * server are installed; tests check with requirePeer/requireNms), both gone
+ * after it. Read `dir` and `nms` inside tests, once the hooks have run.
+ */
+export function nmsSuite(prefix: string): { readonly dir: string; readonly nms: NmsServer | undefined } {
+  const state: { dir: string; nms: NmsServer | undefined } = { dir: '', nms: undefined };
+  before(async () => {
+    if (!peerAvailable('ffmpeg')) return;
+    state.dir = await tempDir(prefix);
+    if (nmsAvailable()) state.nms = await startNms();
+  });
+  after(async () => {
+    await state.nms?.stop();
+    if (state.dir) await rm(state.dir, { recursive: true, force: true });
+  });
+  return state;
 }
 
 /** True when node_modules holds node-media-server. */

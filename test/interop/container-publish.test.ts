@@ -120,17 +120,17 @@ function assertOneLine(stderr: string, pattern: RegExp): void {
   assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
 }
 
-test('a VP9/Opus WebM is refused with one line naming the codec and the file, exit 3, before connecting', async (t) => {
+test('a VP8/Opus WebM is refused with one line naming the codec and the file, exit 3, before connecting', async (t) => {
   if (!havePeers(t, ['ffmpeg'])) return;
   const file = path.join(await tempDir('container-webm'), 'in.webm');
   await runOk('ffmpeg', [
     '-hide_banner', '-nostdin', '-v', 'error', '-y',
     '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=15', '-f', 'lavfi', '-i', 'sine=sample_rate=48000',
-    '-t', '0.5', '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-c:a', 'libopus', file,
+    '-t', '0.5', '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-c:a', 'libopus', file,
   ], { timeoutMs: 20_000 });
   const r = await publishBadInput(file);
   assert.equal(r.code, 3, r.stderr);
-  assertOneLine(r.stderr, /^error: .*in\.webm: video codec vp9 is not supported yet \(H\.264\/AAC only\); use an FLV input$/);
+  assertOneLine(r.stderr, /^error: .*in\.webm: video codec vp8 is not supported yet \(H\.264\/HEVC\/AV1\/VP9\/AAC\/Opus\/MP3\/AC-3\/E-AC-3 only\); use an FLV input$/);
   assert.deepEqual(await probeErrorCode(file), ['RTMP_ERR_UNSUPPORTED_CODEC', 3]);
 });
 

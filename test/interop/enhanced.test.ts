@@ -9,17 +9,17 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { parseExAudioMessage, parseExVideoMessage, type VideoFourCc } from '../../src/media/enhanced.js';
 import type { MediaPacket } from '../../src/media/packet.js';
-import { elementaryStream, enhancedPackets, interleave, mp4OpusPackets, multitrackPackets, readMp4Video, writeFlv } from '../helpers/enhanced-flv.js';
+import { assertDecodesLike, elementaryStream, enhancedPackets, frameHashes, interleave, mp4OpusPackets, multitrackPackets, publishAndPlay, readMp4Video, writeFlv } from '../helpers/enhanced-flv.js';
 import { RtmpClient } from '../../src/client/rtmp-client.js';
 import { RtmpServer, type ServerEvent } from '../../src/server/rtmp-server.js';
 import { packetsOf } from '../helpers/interop.js';
-import { nmsAvailable, requireNms, startNms, type NmsServer } from '../helpers/nms.js';
-import { ffprobeVideoStream, framemd5, genVideo, peerAvailable, probePackets, requirePeer, rtmpCli, startRtmpCli, tempDir } from '../helpers/peers.js';
+import { nmsSuite, requireNms } from '../helpers/nms.js';
+import { ffprobeVideoStream, genVideo, probePackets, requirePeer, rtmpCli, startRtmpCli } from '../helpers/peers.js';
 
 const SOURCES: Array<{ fourcc: VideoFourCc; codecArgs: string[] }> = [
   { fourcc: 'hvc1', codecArgs: ['-c:v', 'libx265', '-x265-params', 'log-level=error:keyint=5:min-keyint=5:bframes=3', '-pix_fmt', 'yuv420p'] },
@@ -28,52 +28,18 @@ const SOURCES: Array<{ fourcc: VideoFourCc; codecArgs: string[] }> = [
 ];
 const FRAMES = 10;
 
-/** The MD5 column of ffmpeg's framemd5 lines for stream 0 (the video): one per decoded frame. */
-async function frameHashes(file: string): Promise<string[]> {
-  return (await framemd5(file)).filter((line) => line.startsWith('0,')).map((line) => line.split(',').at(-1)!.trim());
-}
-
 /** Timestamp and payload of each packet, for exact comparison. */
 const keyOf = (ps: readonly MediaPacket[]): string[] => ps.map((p) => `${p.type} ${p.timestamp} ${p.payload.toString('base64')}`);
 
-/** Plays `url` with `extra` options while publishing `flv` there; returns what was recorded. */
-async function publishAndPlay(nms: NmsServer, flv: string, key: string, out: string, extra: string[] = []): Promise<MediaPacket[]> {
-  const url = nms.url('live', key);
-  // NMS never tells players a stream ended: the idle timeout ends the recording.
-  // --verbose traces the server's replies: publish once it has said NetStream.Play.Start.
-  const player = startRtmpCli(['play', '--verbose', '--idle-timeout', '20s', ...extra, url, '-o', out], { timeoutMs: 30_000 });
-  try {
-    assert.ok(await player.waitForStderr(/NetStream\.Play\.Start/, 10_000), 'the player did not start playing');
-    const pub = await rtmpCli(['publish', '--quiet', flv, url], { timeoutMs: 30_000 });
-    assert.equal(pub.code, 0, pub.stderr);
-    // NMS never tells players a stream ended: SIGINT ends the recording (exit 0) once the last message is in.
-    await new Promise((r) => setTimeout(r, 300));
-  } finally {
-    const done = await player.stop();
-    assert.equal(done.code, 0, done.stderr);
-  }
-  return (await packetsOf(out)).filter((p) => p.type !== 18);
-}
-
 describe('Enhanced RTMP through node-media-server', { concurrency: true }, () => {
-  let dir = '';
-  let nms: NmsServer | undefined;
-  before(async () => {
-    if (!peerAvailable('ffmpeg')) return;
-    dir = await tempDir('rtmp-enhanced-');
-    if (nmsAvailable()) nms = await startNms();
-  });
-  after(async () => {
-    await nms?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  const suite = nmsSuite('rtmp-enhanced-');
 
   /** Two HEVC encodes of different sizes with the same frame times and key frames, as one multitrack stream; made once. */
   let multitrack: Promise<{ mp4s: readonly [string, string]; zero: Awaited<ReturnType<typeof readMp4Video>>; one: Awaited<ReturnType<typeof readMp4Video>>; sent: MediaPacket[] }> | undefined;
   const multitrackSource = (): NonNullable<typeof multitrack> =>
     (multitrack ??= (async () => {
       const codecArgs = ['-c:v', 'libx265', '-x265-params', 'log-level=error:keyint=5:min-keyint=5:scenecut=0:bframes=0', '-pix_fmt', 'yuv420p'];
-      const mp4s = [path.join(dir, 'mt0.mp4'), path.join(dir, 'mt1.mp4')] as const;
+      const mp4s = [path.join(suite.dir, 'mt0.mp4'), path.join(suite.dir, 'mt1.mp4')] as const;
       await Promise.all([genVideo(mp4s[0], { size: '200x110', frames: FRAMES, codecArgs }), genVideo(mp4s[1], { size: '120x68', frames: FRAMES, codecArgs })]);
       const [zero, one] = await Promise.all([readMp4Video(mp4s[0], 'hvc1'), readMp4Video(mp4s[1], 'hvc1')]);
       assert.deepEqual(one.frames.map((f) => [f.dtsMs, f.key]), zero.frames.map((f) => [f.dtsMs, f.key]), 'the two encodes share frame times and key frames');
@@ -83,14 +49,14 @@ describe('Enhanced RTMP through node-media-server', { concurrency: true }, () =>
   for (const s of SOURCES) {
     test(`${s.fourcc}: published and played back unchanged; the stream decodes like the source`, async (t) => {
       if (!requirePeer(t, 'ffmpeg') || !requireNms(t)) return;
-      const mp4 = path.join(dir, `${s.fourcc}.mp4`);
+      const mp4 = path.join(suite.dir, `${s.fourcc}.mp4`);
       // HEVC travels with Opus audio.
       const withAudio = s.fourcc === 'hvc1';
       await genVideo(mp4, { size: '200x110', frames: FRAMES, codecArgs: s.codecArgs, ...(withAudio ? { audioArgs: ['-c:a', 'libopus', '-b:a', '32k'] } : {}) });
       const src = await readMp4Video(mp4, s.fourcc);
       const sent = interleave(enhancedPackets(s.fourcc, src), withAudio ? await mp4OpusPackets(mp4) : []);
       if (s.fourcc === 'hvc1') assert.ok(src.frames.some((f) => f.ctsMs > 0), 'x265 with B-frames gives composition times');
-      const flv = path.join(dir, `${s.fourcc}.flv`);
+      const flv = path.join(suite.dir, `${s.fourcc}.flv`);
       await writeFlv(flv, sent);
 
       // probe reads the file like ffprobe reads the MP4.
@@ -102,7 +68,7 @@ describe('Enhanced RTMP through node-media-server', { concurrency: true }, () =>
       assert.deepEqual([tracks.video.codec, tracks.video.width, tracks.video.height], [codecIds[s.fourcc], probed.width, probed.height]);
       if (withAudio) assert.deepEqual([tracks.audio?.codec, tracks.audio?.channels], ['opus', 1]);
 
-      const got = await publishAndPlay(nms!, flv, `enh-${s.fourcc}`, path.join(dir, `${s.fourcc}-played.flv`));
+      const got = await publishAndPlay(suite.nms!, flv, `enh-${s.fourcc}`, path.join(suite.dir, `${s.fourcc}-played.flv`));
       assert.deepEqual(keyOf(got), keyOf(sent), 'the played-back messages are the published ones');
 
       // Every coded frame (and Opus packet) carries exactly the MP4's sample: ffprobe's per-packet MD5s.
@@ -117,31 +83,25 @@ describe('Enhanced RTMP through node-media-server', { concurrency: true }, () =>
         assert.ok(kind === 'video' ? frames.length === FRAMES : frames.length === 0 || frames.length >= 50, `${frames.length} ${kind} packets`);
       }
 
-      const es = elementaryStream(got, src.width, src.height);
-      assert.equal(es.frames, FRAMES);
-      const esFile = path.join(dir, `${s.fourcc}.${s.fourcc === 'hvc1' ? 'hevc' : 'ivf'}`);
-      await writeFile(esFile, es.data);
-      const [want, have] = await Promise.all([frameHashes(mp4), frameHashes(esFile)]);
-      assert.equal(want.length, FRAMES);
-      assert.deepEqual(have, want, 'decoded frames differ from the source');
+      await assertDecodesLike(got, mp4, path.join(suite.dir, s.fourcc), src, FRAMES);
     });
   }
 
   test('multitrack HEVC: relayed untouched; play --track 1 gives the second encode', async (t) => {
     if (!requirePeer(t, 'ffmpeg') || !requireNms(t)) return;
     const { mp4s, one, sent } = await multitrackSource();
-    const flv = path.join(dir, 'multitrack.flv');
+    const flv = path.join(suite.dir, 'multitrack.flv');
     await writeFlv(flv, sent);
 
     const [all, picked] = await Promise.all([
-      publishAndPlay(nms!, flv, 'enh-mt', path.join(dir, 'mt-all.flv')),
-      publishAndPlay(nms!, flv, 'enh-mt1', path.join(dir, 'mt-1.flv'), ['--track', '1']),
+      publishAndPlay(suite.nms!, flv, 'enh-mt', path.join(suite.dir, 'mt-all.flv')),
+      publishAndPlay(suite.nms!, flv, 'enh-mt1', path.join(suite.dir, 'mt-1.flv'), ['--track', '1']),
     ]);
     assert.deepEqual(keyOf(all), keyOf(sent), 'multitrack messages pass through untouched');
 
     assert.equal(picked.length, FRAMES + 1, 'the sequence start and every frame of track 1');
     const es = elementaryStream(picked, one.width, one.height);
-    const esFile = path.join(dir, 'mt1.hevc');
+    const esFile = path.join(suite.dir, 'mt1.hevc');
     await writeFile(esFile, es.data);
     const [want, have] = await Promise.all([frameHashes(mp4s[1]), frameHashes(esFile)]);
     assert.deepEqual(have, want, 'track 1 decodes like the second encode');
@@ -163,7 +123,7 @@ describe('Enhanced RTMP through node-media-server', { concurrency: true }, () =>
     for (const p of sent.slice(0, split)) stream.write(p);
     await stream.drained();
     const players = [0, 1].map((track) => {
-      const out = path.join(dir, `late-${track}.flv`);
+      const out = path.join(suite.dir, `late-${track}.flv`);
       const player = startRtmpCli(['play', '--verbose', '--track', String(track), url, '-o', out], { timeoutMs: 30_000 });
       t.after(() => player.stop());
       return { track, out, player };
@@ -179,7 +139,7 @@ describe('Enhanced RTMP through node-media-server', { concurrency: true }, () =>
       const got = (await packetsOf(out)).filter((p) => p.type !== 18);
       assert.deepEqual(got.map((p) => p.timestamp), [0, 500, 600, 700, 800, 900], `track ${track}`);
       const src = track === 0 ? zero : one;
-      const esFile = path.join(dir, `late${track}.hevc`);
+      const esFile = path.join(suite.dir, `late${track}.hevc`);
       await writeFile(esFile, elementaryStream(got, src.width, src.height).data);
       const [want, have] = await Promise.all([frameHashes(mp4s[track]!), frameHashes(esFile)]);
       assert.deepEqual(have, want.slice(5), `the late joiner decodes the last GOP of track ${track}`);
@@ -193,7 +153,7 @@ describe('Enhanced RTMP through node-media-server', { concurrency: true }, () =>
     const [a, b] = [new RtmpServer({ port: 0 }), new RtmpServer({ port: 0, onEvent: (e) => events.push(e) })];
     await Promise.all([a.listen(), b.listen()]);
     t.after(() => Promise.all([a.close(), b.close()]));
-    const out = path.join(dir, 'relayed.flv');
+    const out = path.join(suite.dir, 'relayed.flv');
     const player = startRtmpCli(['play', '--verbose', b.url('live', 'dst'), '-o', out], { timeoutMs: 30_000 });
     t.after(() => player.stop());
     assert.ok(await player.waitForStderr(/NetStream\.Play\.Start/, 10_000), 'the player did not start playing');

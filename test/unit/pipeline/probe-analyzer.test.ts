@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MediaFormatError } from '../../../src/errors.js';
 import { PacketType, type MediaPacket } from '../../../src/media/packet.js';
+import { parseMpegAudioHeader } from '../../../src/media/mp3.js';
 import { ProbeAnalyzer, type MediaAnalysis } from '../../../src/pipeline/probe-analyzer.js';
 import type { ProblemKind } from '../../../src/pipeline/probe-report.js';
 import { hex } from '../../helpers/hex.js';
@@ -76,6 +77,21 @@ test('legacy codecs are named from their CodecID and SoundFormat', () => {
   }
   const nelly = analyse([{ type: PacketType.Audio, timestamp: 0, payload: hex('52 // Nellymoser 8 kHz mono') }]);
   assert.deepEqual([nelly.tracks.audio?.codecName, nelly.tracks.audio?.sampleRate, nelly.tracks.audio?.channels], ['Nellymoser 8 kHz mono', 8000, 1]);
+});
+
+test('MP3: rate and channels from the frame header, not the tag byte that flags 48 kHz as 44 kHz', () => {
+  // libmp3lame 48 kHz mono: MPEG-1 Layer III, 64 kbit/s, sampling index 1 (48000), mode 3 (single channel).
+  const frame = hex('fffb54c4 0000');
+  const r = analyse([
+    metadata({ audiocodecid: 2, audiosamplerate: 48000, stereo: false }),
+    { type: PacketType.Audio, timestamp: 0, payload: Buffer.concat([hex('2e // MP3, "44 kHz", 16-bit, mono'), frame]) },
+    { type: PacketType.Audio, timestamp: 24, payload: Buffer.concat([hex('2e'), frame]) },
+  ]);
+  assert.deepEqual([r.tracks.audio?.sampleRate, r.tracks.audio?.channels], [48000, 1]);
+  assert.deepEqual(kinds(r), []);
+  assert.deepEqual(parseMpegAudioHeader(hex('fff3 9844 // MPEG-2 Layer III, index 2: 16 kHz, stereo')), { sampleRate: 16000, channels: 2 });
+  assert.deepEqual(parseMpegAudioHeader(hex('ffe3 9804 // MPEG 2.5: 8 kHz')), { sampleRate: 8000, channels: 2 });
+  for (const bad of ['fffb5c c4 // reserved rate', 'fff9 54c4 // reserved layer', 'ffeb 54c4 // reserved version', '7ffb 54c4', 'fffb54']) assert.equal(parseMpegAudioHeader(hex(bad)), undefined, bad);
 });
 
 test('non-monotonic timestamps are one problem per track with a count and the first occurrence', () => {
