@@ -21,6 +21,7 @@ import {
   buildVideoSequenceStart,
   VideoPacketType,
 } from '../../../src/media/enhanced.js';
+import { isRtmpError } from '../../../src/errors.js';
 import { PacketType, type MediaPacket } from '../../../src/media/packet.js';
 import { audioPacketSeconds, mp3TrackConfig, videoTrackConfig, vp8KeyframeSize } from '../../../src/pipeline/container-codecs.js';
 import { TrackPlanner, type ContainerSample, type PlanStep } from '../../../src/pipeline/container-tracks.js';
@@ -184,4 +185,39 @@ test('planner: multitrack keeps track 0 (plain or inside a multitrack message) a
   const w = warningsOf(steps);
   assert.equal(w.length, 1, w.join('\n'));
   assert.match(w[0]!, /several video tracks \(Enhanced RTMP multitrack\); Matroska output keeps track 0 only \(use --track to pick another\)/);
+});
+
+test('planner: a bad record is one MediaFormatError naming the structure; random bodies after every header throw nothing else', () => {
+  assert.throws(() => new TrackPlanner(CONTAINER_CAPABILITIES.mkv).push(aud(0, buildAudioSequenceStart('Opus', Buffer.from('OpusHXXX0123456789abcdef')))), {
+    code: 'RTMP_ERR_MEDIA_FORMAT',
+    message: /^malformed OpusHead: not an OpusHead/,
+  });
+  const vp9 = new TrackPlanner(CONTAINER_CAPABILITIES.webm);
+  vp9.push(vid(0, buildVideoSequenceStart('vp09', VPCC_420)));
+  assert.throws(() => vp9.push(vid(0, buildVideoCodedFrames('vp09', hex('8249834300'), 0, true))), { code: 'RTMP_ERR_MEDIA_FORMAT', message: /VP9 uncompressed header/ });
+  // A fixed-seed generator: the same cases every run.
+  let seed = 7;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed % n;
+  };
+  const headers = [
+    ...(['hvc1', 'av01', 'vp09', 'vp08'] as const).flatMap((f) => [buildVideoSequenceStart(f, Buffer.alloc(0)), buildVideoCodedFrames(f, Buffer.alloc(0), 0, true)].map((b) => ({ type: PacketType.Video, b }))),
+    ...(['Opus', '.mp3', 'mp4a'] as const).flatMap((f) => [buildAudioSequenceStart(f, Buffer.alloc(0)), buildAudioCodedFrames(f, Buffer.alloc(0))].map((b) => ({ type: PacketType.Audio, b }))),
+    { type: PacketType.Video, b: hex('1c00000000') },
+    { type: PacketType.Audio, b: hex('2f') },
+  ];
+  for (let i = 0; i < 3000; i++) {
+    const planner = new TrackPlanner(CONTAINER_CAPABILITIES.mkv);
+    for (let k = 0; k < 3; k++) {
+      const h = headers[rand(headers.length)]!;
+      const body = Buffer.from(Array.from({ length: rand(40) }, () => rand(256)));
+      try {
+        planner.push({ type: h.type, timestamp: k * 20, payload: Buffer.concat([h.b, body]) } as MediaPacket);
+      } catch (err) {
+        assert.ok(isRtmpError(err), `case ${i}: ${(err as Error).stack}`);
+        break;
+      }
+    }
+  }
 });
