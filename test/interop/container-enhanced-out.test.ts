@@ -5,7 +5,8 @@
  * Enhanced RTMP FLV; `rtmp flv convert` writes .mkv/.webm/.mp4 from it, and
  * `rtmp play -o` records .mkv/.webm from node-media-server while `rtmp
  * publish` sends the FLV. A legacy FLV with H.264 + MP3 (SoundFormat 2), made
- * by ffmpeg, goes into .mkv and .mp4.
+ * by ffmpeg, goes into .mkv and .mp4; a VP8 WebM from libvpx, as vp08 messages
+ * (a vpcC built for it: WebM has none), back into .webm.
  *
  * Proof: ffprobe finds the expected codecs and picture size; ffmpeg decodes
  * the output's video to the same frames (framemd5: count, MD5, presentation
@@ -14,11 +15,13 @@
  * refused with one line and exit 3, leaving no file.
  */
 import assert from 'node:assert/strict';
-import { rm, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ALL_FORMATS, BufferSource, EncodedPacketSink, Input } from 'mediabunny';
 import type { VideoFourCc } from '../../src/media/enhanced.js';
+import { buildVpCodecConfig } from '../../src/media/vp9.js';
 import { enhancedPackets, interleave, mp4OpusPackets, readMp4Video, writeFlv } from '../helpers/enhanced-flv.js';
 import { nmsAvailable, requireNms, startNms, type NmsServer } from '../helpers/nms.js';
 import { decodedFrames, genVideo, peerAvailable, probePackets, probeStreams, requirePeer, rtmpCli, startRtmpCli, tempDir } from '../helpers/peers.js';
@@ -144,6 +147,24 @@ describe('Enhanced RTMP codecs into MKV, WebM and MP4', { concurrency: true }, (
       await convert(flv, out);
       await assertSameMedia(out, flv, { video: 'h264', audio: 'mp3' });
     }
+  });
+
+  test('flv convert: VP8 (vp08, frames from a libvpx WebM) into .webm', async (t) => {
+    if (!requirePeer(t, 'ffmpeg')) return;
+    const webm = path.join(dir, 'vp8-src.webm');
+    await genVideo(webm, { size: '200x110', frames: FRAMES, codecArgs: ['-c:v', 'libvpx', '-deadline', 'realtime', '-g', '5'] });
+    const input = new Input({ source: new BufferSource(await readFile(webm)), formats: ALL_FORMATS });
+    const track = await input.getPrimaryVideoTrack();
+    assert.ok(track, 'a VP8 track');
+    const frames: Array<{ data: Uint8Array; key: boolean; dtsMs: number; ctsMs: number }> = [];
+    // VP8 has no reordering: decode time = presentation time.
+    for await (const p of new EncodedPacketSink(track).packets()) frames.push({ data: p.data, key: p.type === 'key', dtsMs: Math.round(p.timestamp * 1000), ctsMs: 0 });
+    const config = buildVpCodecConfig({ profile: 0, levelIdc: 0, bitDepth: 8, chromaSubsampling: 1, fullRange: false });
+    const flv = path.join(dir, 'vp8-src.flv');
+    await writeFlv(flv, enhancedPackets('vp08', { config, frames }));
+    const out = path.join(dir, 'vp8.webm');
+    await convert(flv, out);
+    await assertSameMedia(out, webm, { video: 'vp8' });
   });
 
   test('play -o from node-media-server: HEVC + Opus into .mkv and fragmented .mp4, VP9 + Opus into .webm', async (t) => {
