@@ -1,20 +1,25 @@
 /**
  * Turns FLV/RTMP media packets into container samples, and decides which
- * tracks an MP4/MOV/Matroska output gets. No I/O: container-sink.ts feeds the
- * result to the muxer.
+ * tracks an MP4/MOV/Matroska/WebM output gets. No I/O: container-sink.ts feeds
+ * the result to the muxer, container-codecs.ts turns codec records into track
+ * configurations. Legacy FLV (H.264, HEVC CodecID 12, AAC, MP3) and Enhanced
+ * RTMP (hvc1, av01, vp09, vp08, Opus, .mp3, mp4a, avc1) are read alike; of a
+ * multitrack stream only track 0 is kept.
  *
  * A muxer wants every track declared before the first sample, but a stream
  * announces its tracks piecemeal: onMetaData (hasVideo/hasAudio, or the
  * videocodecid/audiocodecid fields) says what to expect, then each track's
- * sequence header (AVCDecoderConfigurationRecord, AudioSpecificConfig) gives
- * its configuration — nginx-rtmp sends the audio one after the first keyframe.
+ * sequence header (avcC, hvcC, av1C, vpcC, AudioSpecificConfig, OpusHead)
+ * gives its configuration — nginx-rtmp sends the audio one after the first
+ * keyframe; VP8/VP9 also need the first key frame (the picture size), MP3
+ * only its first frame.
  * So samples are held until every expected track has its configuration, or
  * until a bound (media time after the first held sample, or held bytes) runs
  * out; then the output starts with the tracks it has, and a track that shows
  * up later is dropped with a warning.
  *
  * Timing: FLV timestamps are decode times in ms; pts = dts + CompositionTime
- * (signed 24-bit, AVC only). Audio frames within FLV's 1 ms rounding of the
+ * (signed 24-bit; AVC and HEVC CodedFrames only, else 0). Audio frames within FLV's 1 ms rounding of the
  * previous frame's end are placed exactly there. Output times are relative to the first sample's
  * dts, so a live stream joined at t = 3 h starts at 0. Video before the first
  * keyframe cannot be decoded and is dropped.
