@@ -25,7 +25,7 @@
  * keyframe cannot be decoded and is dropped.
  */
 import { asObject, getBoolean, getNumber } from '../amf/expect.js';
-import { IoError } from '../errors.js';
+import { IoError, MediaFormatError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import { ON_METADATA, parseScriptData, peekScriptDataName } from '../flv/script-data.js';
 import { parseAudioTagHeader } from '../media/audio-tag.js';
@@ -151,8 +151,8 @@ export class TrackPlanner {
 
   /**
    * Takes one packet; returns what to do now. Throws IoError when a codec
-   * cannot go into the container, MediaFormatError for an unparsable
-   * sequence header.
+   * cannot go into the container, MediaFormatError (naming the message's
+   * timestamp) for an unparsable sequence header or first key frame.
    */
   push(packet: MediaPacket): PlanStep[] {
     const steps: PlanStep[] = [];
@@ -161,10 +161,8 @@ export class TrackPlanner {
         this.onData(packet.payload);
         return steps;
       case PacketType.Video:
-        this.onVideo(packet, steps);
-        break;
       case PacketType.Audio:
-        this.onAudio(packet, steps);
+        this.onMedia(packet, steps);
         break;
       default: {
         const never: never = packet.type;
@@ -173,6 +171,19 @@ export class TrackPlanner {
     }
     if (!this.started) this.maybeStart(steps, false);
     return steps;
+  }
+
+  /** A media packet; a record that does not parse says which message held it. */
+  private onMedia(packet: MediaPacket, steps: PlanStep[]): void {
+    try {
+      if (packet.type === PacketType.Video) this.onVideo(packet, steps);
+      else this.onAudio(packet, steps);
+    } catch (err) {
+      if (!(err instanceof MediaFormatError)) throw err;
+      const detail = err.message.slice(`malformed ${err.structure}: `.length);
+      const kind = packet.type === PacketType.Video ? 'video' : 'audio';
+      throw new MediaFormatError(err.structure, `${detail} (the ${kind} message at ${packet.timestamp} ms)`, { cause: err });
+    }
   }
 
   /** The input ended: starts with what there is (if anything) and releases held samples. */

@@ -190,11 +190,14 @@ test('planner: multitrack keeps track 0 (plain or inside a multitrack message) a
 test('planner: a bad record is one MediaFormatError naming the structure; random bodies after every header throw nothing else', () => {
   assert.throws(() => new TrackPlanner(CONTAINER_CAPABILITIES.mkv).push(aud(0, buildAudioSequenceStart('Opus', Buffer.from('OpusHXXX0123456789abcdef')))), {
     code: 'RTMP_ERR_MEDIA_FORMAT',
-    message: /^malformed OpusHead: not an OpusHead/,
+    message: /^malformed OpusHead: not an OpusHead \(24 bytes, magic 'OpusHXXX'\) \(the audio message at 0 ms\)$/,
   });
   const vp9 = new TrackPlanner(CONTAINER_CAPABILITIES.webm);
   vp9.push(vid(0, buildVideoSequenceStart('vp09', VPCC_420)));
-  assert.throws(() => vp9.push(vid(0, buildVideoCodedFrames('vp09', hex('8249834300'), 0, true))), { code: 'RTMP_ERR_MEDIA_FORMAT', message: /VP9 uncompressed header/ });
+  assert.throws(() => vp9.push(vid(40, buildVideoCodedFrames('vp09', hex('8249834300'), 0, true))), {
+    code: 'RTMP_ERR_MEDIA_FORMAT',
+    message: 'malformed VP9 uncompressed header: bad frame_sync_code (the video message at 40 ms)',
+  });
   // A fixed-seed generator: the same cases every run.
   let seed = 7;
   const rand = (n: number): number => {
