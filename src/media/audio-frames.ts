@@ -1,9 +1,10 @@
 /**
- * What a container needs to know about Opus and MP3 audio that FLV does not
- * say: the OpusHead's channel count and each Opus packet's duration (RFC 6716
- * 3.1: the TOC byte), and an MPEG audio frame header's sample rate, channels
+ * What a container needs to know about Opus, MP3 and AC-3 audio that FLV does
+ * not say: the OpusHead's channel count and each Opus packet's duration (RFC
+ * 6716 3.1: the TOC byte), an MPEG audio frame header's sample rate, channels
  * and samples per frame (ISO/IEC 11172-3 2.4.1.3, 13818-3 for the MPEG-2/2.5
- * rates). Whole-buffer, bounds-checked, no I/O.
+ * rates), and an AC-3 sync frame's sample rate and channels (ATSC A/52).
+ * Whole-buffer, bounds-checked, no I/O.
  */
 import { MediaFormatError } from '../errors.js';
 
@@ -71,4 +72,31 @@ export function parseMpegAudioHeader(frame: Uint8Array): MpegAudioHeader | undef
   const channels = frame[3]! >> 6 === 3 ? 1 : 2;
   const samplesPerFrame = layer === 1 ? 384 : layer === 2 || version === 1 ? 1152 : 576;
   return { version, layer, sampleRate, channels, samplesPerFrame };
+}
+
+/** What an AC-3 sync frame header says (ATSC A/52 5.4.1, 5.4.2: syncinfo and the start of bsi). */
+export interface Ac3Header {
+  sampleRate: number;
+  /** Full-bandwidth channels (acmod) plus the LFE channel. */
+  channels: number;
+}
+
+const AC3_RATES = [48000, 44100, 32000];
+const AC3_ACMOD_CHANNELS = [2, 1, 2, 3, 3, 4, 4, 5];
+
+/** Parses the header of an AC-3 sync frame; undefined when there is none (or it is E-AC-3, bsid > 10). */
+export function parseAc3Header(frame: Uint8Array): Ac3Header | undefined {
+  if (frame.length < 8 || frame[0] !== 0x0b || frame[1] !== 0x77) return undefined;
+  const fscod = frame[4]! >> 6;
+  const bsid = frame[5]! >> 3;
+  if (fscod === 3 || bsid > 10) return undefined;
+  // bsi after bsid/bsmod: acmod(3), then the mix levels acmod asks for, then lfeon.
+  const bits = (frame[6]! << 8) | frame[7]!;
+  const acmod = bits >> 13;
+  let at = 3;
+  if (acmod & 1 && acmod !== 1) at += 2; // cmixlev
+  if (acmod & 4) at += 2; // surmixlev
+  if (acmod === 2) at += 2; // dsurmod
+  const lfeon = (bits >> (15 - at)) & 1;
+  return { sampleRate: AC3_RATES[fscod]!, channels: AC3_ACMOD_CHANNELS[acmod]! + lfeon };
 }

@@ -13,7 +13,7 @@
  */
 import { MediaFormatError } from '../errors.js';
 import { parseAudioSpecificConfig } from '../media/aac.js';
-import { opusPacketSamples, parseMpegAudioHeader, parseOpusHead } from '../media/audio-frames.js';
+import { opusPacketSamples, parseAc3Header, parseMpegAudioHeader, parseOpusHead } from '../media/audio-frames.js';
 import { parseAv1CodecConfig, parseAv1SequenceHeader, findSequenceHeaderObu, type Av1SequenceHeader } from '../media/av1.js';
 import { parseAvcDecoderConfig } from '../media/avc.js';
 import { hevcRecordCodecString, parseHevcDecoderConfig } from '../media/hevc.js';
@@ -22,11 +22,11 @@ import { parseVp9FrameHeader, parseVpCodecConfig, type VpCodecConfig } from '../
 /** Video codecs a container can take from FLV, by the muxer's names. */
 export type ContainerVideoCodec = 'avc' | 'hevc' | 'av1' | 'vp9' | 'vp8';
 /** Audio codecs a container can take from FLV, by the muxer's names. */
-export type ContainerAudioCodec = 'aac' | 'opus' | 'mp3';
+export type ContainerAudioCodec = 'aac' | 'opus' | 'mp3' | 'ac3';
 
 /** Our codec ids (media/codec-names.ts) to the muxer's. */
 const VIDEO_IDS: Record<string, ContainerVideoCodec> = { h264: 'avc', hevc: 'hevc', av1: 'av1', vp9: 'vp9', vp8: 'vp8' };
-const AUDIO_IDS: Record<string, ContainerAudioCodec> = { aac: 'aac', opus: 'opus', mp3: 'mp3' };
+const AUDIO_IDS: Record<string, ContainerAudioCodec> = { aac: 'aac', opus: 'opus', mp3: 'mp3', ac3: 'ac3' };
 
 /** The muxer's name for one of our codec ids, or undefined when we cannot write it to a container. */
 export function containerVideoCodec(id: string): ContainerVideoCodec | undefined {
@@ -53,15 +53,17 @@ export interface VideoTrackConfig {
 /** An audio track. */
 export interface AudioTrackConfig {
   codec: ContainerAudioCodec;
-  /** e.g. "mp4a.40.2", "opus", "mp3". */
+  /** e.g. "mp4a.40.2", "opus", "mp3", "ac-3". */
   codecString: string;
   sampleRate: number;
   channels: number;
-  /** AudioSpecificConfig / OpusHead; absent for MP3. */
+  /** AudioSpecificConfig / OpusHead; absent for MP3 and AC-3. */
   description?: Buffer;
-  /** Duration of one frame in seconds when every frame has the same (AAC, MP3); Opus packets say their own. */
+  /** Duration of one frame in seconds when every frame has the same (AAC, MP3, AC-3); Opus packets say their own. */
   frameSeconds: number;
   record: Buffer;
+  /** AC-3: the first sync frame, from which the muxer builds the dac3 box. */
+  primingFrame?: Buffer;
 }
 
 const two = (n: number): string => String(n).padStart(2, '0');
@@ -147,11 +149,20 @@ export function audioTrackConfig(codec: 'aac' | 'opus', record: Buffer): AudioTr
   };
 }
 
-/** The audio track of an MP3 stream, from its first frame (MP3 has no sequence header). Undefined when the frame has no valid header. */
-export function mp3TrackConfig(frame: Buffer): AudioTrackConfig | undefined {
+/**
+ * The audio track of an MP3 or AC-3 stream, from its first frame (neither has
+ * a sequence header; the muxer builds AC-3's dac3 from the first frame too).
+ * Undefined when the frame does not start with a valid header.
+ */
+export function frameAudioTrackConfig(codec: 'mp3' | 'ac3', frame: Buffer): AudioTrackConfig | undefined {
+  const record = Buffer.alloc(0);
+  if (codec === 'ac3') {
+    const h = parseAc3Header(frame);
+    // An AC-3 sync frame always holds 6 blocks of 256 samples.
+    return h && { codec, codecString: 'ac-3', sampleRate: h.sampleRate, channels: h.channels, frameSeconds: 1536 / h.sampleRate, record, primingFrame: frame };
+  }
   const h = parseMpegAudioHeader(frame);
-  if (!h) return undefined;
-  return { codec: 'mp3', codecString: 'mp3', sampleRate: h.sampleRate, channels: h.channels, frameSeconds: h.samplesPerFrame / h.sampleRate, record: Buffer.alloc(0) };
+  return h && { codec, codecString: 'mp3', sampleRate: h.sampleRate, channels: h.channels, frameSeconds: h.samplesPerFrame / h.sampleRate, record };
 }
 
 /** The duration of one audio packet in seconds. */

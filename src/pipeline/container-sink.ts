@@ -138,7 +138,9 @@ export class ContainerSink implements MediaSink {
     }
     if (audio) {
       this.audioSource = new EncodedAudioPacketSource(audio.codec);
-      output.addAudioTrack(this.audioSource, { decoderConfig: audioDecoderConfig(audio), ...(counts ? { maximumPacketCount: Math.max(1, counts.audio) } : {}) });
+      // AC-3: the muxer reads the dac3 box's fields from a first frame it is shown up front.
+      const priming = audio.primingFrame ? { primingPacket: new EncodedPacket(audio.primingFrame, 'key', 0, audio.frameSeconds) } : {};
+      output.addAudioTrack(this.audioSource, { decoderConfig: audioDecoderConfig(audio), ...priming, ...(counts ? { maximumPacketCount: Math.max(1, counts.audio) } : {}) });
       this.audioMeta = audio;
     }
     this.output = output;

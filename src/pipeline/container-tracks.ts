@@ -3,7 +3,7 @@
  * tracks an MP4/MOV/Matroska/WebM output gets. No I/O: container-sink.ts feeds
  * the result to the muxer, container-codecs.ts turns codec records into track
  * configurations. Legacy FLV (H.264, HEVC CodecID 12, AAC, MP3) and Enhanced
- * RTMP (hvc1, av01, vp09, vp08, Opus, .mp3, mp4a, avc1) are read alike; of a
+ * RTMP (hvc1, av01, vp09, vp08, Opus, .mp3, ac-3, mp4a, avc1) are read alike; of a
  * multitrack stream only track 0 is kept.
  *
  * A muxer wants every track declared before the first sample, but a stream
@@ -12,7 +12,7 @@
  * sequence header (avcC, hvcC, av1C, vpcC, AudioSpecificConfig, OpusHead)
  * gives its configuration — nginx-rtmp sends the audio one after the first
  * keyframe; VP8/VP9 also need the first key frame (the picture size), MP3
- * only its first frame.
+ * and AC-3 only their first frame.
  * So samples are held until every expected track has its configuration, or
  * until a bound (media time after the first held sample, or held bytes) runs
  * out; then the output starts with the tracks it has, and a track that shows
@@ -39,7 +39,7 @@ import {
   audioTrackConfig,
   containerAudioCodec,
   containerVideoCodec,
-  mp3TrackConfig,
+  frameAudioTrackConfig,
   videoTrackConfig,
   type AudioTrackConfig,
   type ContainerVideoCodec,
@@ -318,10 +318,10 @@ export class TrackPlanner {
     const data = frame.data;
     const dts = this.unwrap.next(packet.timestamp);
     if (data.length === 0) return;
-    if (!this.audio && codec === 'mp3') {
-      const config = mp3TrackConfig(data);
+    if (!this.audio && (codec === 'mp3' || codec === 'ac3')) {
+      const config = frameAudioTrackConfig(codec, data);
       if (config) this.setConfig('audio', config, steps);
-      else this.warnOnce(steps, 'audio-mp3', `an MP3 packet at ${packet.timestamp} ms does not start with a frame header; MP3 before the first one is left out`);
+      else this.warnOnce(steps, 'audio-frame', `an ${codec === 'mp3' ? 'MP3' : 'AC-3'} packet at ${packet.timestamp} ms does not start with a frame header; audio before the first one is left out`);
     }
     if (!this.audio) return;
     // FLV rounds to whole ms; a frame that starts within that rounding of where the

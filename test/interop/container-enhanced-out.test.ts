@@ -6,7 +6,8 @@
  * `rtmp play -o` records .mkv/.webm from node-media-server while `rtmp
  * publish` sends the FLV. A legacy FLV with H.264 + MP3 (SoundFormat 2), made
  * by ffmpeg, goes into .mkv and .mp4; a VP8 WebM from libvpx, as vp08 messages
- * (a vpcC built for it: WebM has none), back into .webm.
+ * (a vpcC built for it: WebM has none), back into .webm; ffmpeg's AC-3, as
+ * ac-3 messages, into .mkv and .mp4.
  *
  * Proof: ffprobe finds the expected codecs and picture size; ffmpeg decodes
  * the output's video to the same frames (framemd5: count, MD5, presentation
@@ -20,11 +21,12 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ALL_FORMATS, BufferSource, EncodedPacketSink, Input } from 'mediabunny';
-import type { VideoFourCc } from '../../src/media/enhanced.js';
+import { buildAudioCodedFrames, type VideoFourCc } from '../../src/media/enhanced.js';
+import { PacketType } from '../../src/media/packet.js';
 import { buildVpCodecConfig } from '../../src/media/vp9.js';
 import { enhancedPackets, interleave, mp4OpusPackets, readMp4Video, writeFlv } from '../helpers/enhanced-flv.js';
 import { nmsAvailable, requireNms, startNms, type NmsServer } from '../helpers/nms.js';
-import { decodedFrames, genVideo, peerAvailable, probePackets, probeStreams, requirePeer, rtmpCli, startRtmpCli, tempDir } from '../helpers/peers.js';
+import { decodedFrames, genVideo, runFfmpeg, peerAvailable, probePackets, probeStreams, requirePeer, rtmpCli, startRtmpCli, tempDir } from '../helpers/peers.js';
 
 const FRAMES = 10;
 const OPUS = ['-c:a', 'libopus', '-b:a', '32k'];
@@ -49,19 +51,28 @@ const relative = (times: number[]): number[] => {
 };
 
 /** Checks `out` against `src`: codecs, video frames decoded, audio packets. */
-async function assertSameMedia(out: string, src: string, want: { video: string; audio?: string }): Promise<void> {
+async function assertSameMedia(out: string, src: string, want: { video?: string; audio?: string }): Promise<void> {
   const streams = await probeStreams(out);
   assert.deepEqual(
     streams.map((s) => [s.codec_type, s.codec_name]),
-    [['video', want.video], ...(want.audio ? [['audio', want.audio]] : [])],
+    [...(want.video ? [['video', want.video]] : []), ...(want.audio ? [['audio', want.audio]] : [])],
     `${path.basename(out)}: streams`,
   );
+  if (want.video) await assertSameVideo(out, src);
+  if (want.audio) await assertSameAudio(out, src);
+}
+
+/** ffmpeg decodes `out`'s video to the frames of `src`'s, at the same relative times. */
+async function assertSameVideo(out: string, src: string): Promise<void> {
   const [a, b] = await Promise.all([decodedFrames(src), decodedFrames(out)]);
   assert.equal(a.video.length, FRAMES, `${path.basename(src)}: decoded source frames`);
   assert.equal(b.video.length, a.video.length, `${path.basename(out)}: decoded video frames`);
   assert.deepEqual(b.video.map((f) => f.hash), a.video.map((f) => f.hash), `${path.basename(out)}: decoded frames differ from the source`);
   assert.deepEqual(relative(b.video.map((f) => f.ptsMs)), relative(a.video.map((f) => f.ptsMs)), `${path.basename(out)}: video presentation times`);
-  if (!want.audio) return;
+}
+
+/** Every audio packet of `out` has the bytes and (relative) time of `src`'s. */
+async function assertSameAudio(out: string, src: string): Promise<void> {
   const [pa, pb] = await Promise.all([probePackets(src), probePackets(out)]);
   const audio = (ps: typeof pa) => ps.filter((p) => p.codecType === 'audio');
   assert.ok(audio(pa).length >= 20, `${audio(pa).length} source audio packets`);
@@ -165,6 +176,24 @@ describe('Enhanced RTMP codecs into MKV, WebM and MP4', { concurrency: true }, (
     const out = path.join(dir, 'vp8.webm');
     await convert(flv, out);
     await assertSameMedia(out, webm, { video: 'vp8' });
+  });
+
+  test('flv convert: AC-3 (ac-3 messages, no sequence header) into .mkv and .mp4', async (t) => {
+    if (!requirePeer(t, 'ffmpeg')) return;
+    const mka = path.join(dir, 'ac3-src.mka');
+    await runFfmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=1', '-c:a', 'ac3', '-b:a', '96k', mka]);
+    const input = new Input({ source: new BufferSource(await readFile(mka)), formats: ALL_FORMATS });
+    const track = await input.getPrimaryAudioTrack();
+    assert.ok(track, 'an AC-3 track');
+    const packets = [];
+    for await (const p of new EncodedPacketSink(track).packets()) packets.push({ type: PacketType.Audio, timestamp: Math.round(p.timestamp * 1000), payload: buildAudioCodedFrames('ac-3', p.data) });
+    const flv = path.join(dir, 'ac3-src.flv');
+    await writeFlv(flv, packets);
+    for (const ext of ['mkv', 'mp4']) {
+      const out = path.join(dir, `ac3.${ext}`);
+      await convert(flv, out);
+      await assertSameMedia(out, mka, { audio: 'ac3' });
+    }
   });
 
   test('play -o from node-media-server: HEVC + Opus into .mkv and fragmented .mp4, VP9 + Opus into .webm', async (t) => {

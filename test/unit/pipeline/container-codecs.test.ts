@@ -11,7 +11,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { opusPacketSamples, parseMpegAudioHeader, parseOpusHead } from '../../../src/media/audio-frames.js';
+import { opusPacketSamples, parseAc3Header, parseMpegAudioHeader, parseOpusHead } from '../../../src/media/audio-frames.js';
 import {
   AvMultitrackType,
   buildAudioCodedFrames,
@@ -23,7 +23,7 @@ import {
 } from '../../../src/media/enhanced.js';
 import { isRtmpError } from '../../../src/errors.js';
 import { PacketType, type MediaPacket } from '../../../src/media/packet.js';
-import { audioPacketSeconds, mp3TrackConfig, videoTrackConfig, vp8KeyframeSize } from '../../../src/pipeline/container-codecs.js';
+import { audioPacketSeconds, frameAudioTrackConfig, videoTrackConfig, vp8KeyframeSize } from '../../../src/pipeline/container-codecs.js';
 import { TrackPlanner, type ContainerSample, type PlanStep } from '../../../src/pipeline/container-tracks.js';
 import { CONTAINER_CAPABILITIES } from '../../../src/pipeline/media-sink.js';
 
@@ -90,8 +90,19 @@ test('MP3: sample rate, channels and frame length from the MPEG audio header', (
   assert.deepEqual(parseMpegAudioHeader(hex('fffb9064')), { version: 1, layer: 3, sampleRate: 44100, channels: 2, samplesPerFrame: 1152 });
   assert.deepEqual(parseMpegAudioHeader(hex('fff384c0')), { version: 2, layer: 3, sampleRate: 24000, channels: 1, samplesPerFrame: 576 });
   for (const bad of ['fffb', '00fb9064', 'ffeb9064', 'fffb9c64', 'fff99064']) assert.equal(parseMpegAudioHeader(hex(bad)), undefined, bad);
-  const c = mp3TrackConfig(hex('fffb9064'))!;
+  const c = frameAudioTrackConfig('mp3', hex('fffb9064'))!;
   assert.deepEqual([c.codecString, c.sampleRate, c.channels, audioPacketSeconds(c, hex('fffb9064'))], ['mp3', 44100, 2, 1152 / 44100]);
+});
+
+test('AC-3: sample rate and channels (with LFE) from the sync frame, as ffprobe reports them', () => {
+  // ffmpeg's ac3 encoder: 48 kHz stereo; 44.1 kHz 5.1 (acmod 7 + LFE); 32 kHz mono.
+  assert.deepEqual(parseAc3Header(hex('0b77fe95144043e1')), { sampleRate: 48000, channels: 2 });
+  assert.deepEqual(parseAc3Header(hex('0b7760d15e40ebf8')), { sampleRate: 44100, channels: 6 });
+  assert.deepEqual(parseAc3Header(hex('0b77952f8c402f84')), { sampleRate: 32000, channels: 1 });
+  // No sync word, reserved fscod 3, E-AC-3 (bsid 16), truncated.
+  for (const bad of ['0b78fe95144043e1', '0b77fe95d44043e1', '0b77fe95148043e1', '0b77fe951440']) assert.equal(parseAc3Header(hex(bad)), undefined, bad);
+  const c = frameAudioTrackConfig('ac3', hex('0b77fe95144043e1'))!;
+  assert.deepEqual([c.codec, c.codecString, c.sampleRate, c.channels, c.frameSeconds], ['ac3', 'ac-3', 48000, 2, 0.032]);
 });
 
 function run(planner: TrackPlanner, packets: MediaPacket[]): PlanStep[] {
@@ -206,7 +217,7 @@ test('planner: a bad record is one MediaFormatError naming the structure; random
   };
   const headers = [
     ...(['hvc1', 'av01', 'vp09', 'vp08'] as const).flatMap((f) => [buildVideoSequenceStart(f, Buffer.alloc(0)), buildVideoCodedFrames(f, Buffer.alloc(0), 0, true)].map((b) => ({ type: PacketType.Video, b }))),
-    ...(['Opus', '.mp3', 'mp4a'] as const).flatMap((f) => [buildAudioSequenceStart(f, Buffer.alloc(0)), buildAudioCodedFrames(f, Buffer.alloc(0))].map((b) => ({ type: PacketType.Audio, b }))),
+    ...(['Opus', '.mp3', 'mp4a', 'ac-3'] as const).flatMap((f) => [buildAudioSequenceStart(f, Buffer.alloc(0)), buildAudioCodedFrames(f, Buffer.alloc(0))].map((b) => ({ type: PacketType.Audio, b }))),
     { type: PacketType.Video, b: hex('1c00000000') },
     { type: PacketType.Audio, b: hex('2f') },
   ];
