@@ -92,7 +92,8 @@ read twice (a first pass counts the packets) so memory stays small; stdin
 cannot be read twice, so it needs --fragmented. Matroska is written in one pass.
 
 MP4, MOV and MKV take H.264, HEVC, AV1, VP9, VP8 video and AAC, Opus, MP3,
-AC-3 audio (legacy FLV and Enhanced RTMP); WebM takes AV1, VP9, VP8 and Opus.
+AC-3, FLAC audio (legacy FLV and Enhanced RTMP); WebM takes AV1, VP9, VP8 and
+Opus.
 Of a multitrack stream, track 0 is written.
 
 Exit codes:

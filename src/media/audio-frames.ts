@@ -3,7 +3,8 @@
  * not say: the OpusHead's channel count and each Opus packet's duration (RFC
  * 6716 3.1: the TOC byte), an MPEG audio frame header's sample rate, channels
  * and samples per frame (ISO/IEC 11172-3 2.4.1.3, 13818-3 for the MPEG-2/2.5
- * rates), and an AC-3 sync frame's sample rate and channels (ATSC A/52).
+ * rates), an AC-3 sync frame's sample rate and channels (ATSC A/52), and a
+ * FLAC STREAMINFO's block sizes, rate and channels.
  * Whole-buffer, bounds-checked, no I/O.
  */
 import { MediaFormatError } from '../errors.js';
@@ -99,4 +100,38 @@ export function parseAc3Header(frame: Uint8Array): Ac3Header | undefined {
   if (acmod === 2) at += 2; // dsurmod
   const lfeon = (bits >> (15 - at)) & 1;
   return { sampleRate: AC3_RATES[fscod]!, channels: AC3_ACMOD_CHANNELS[acmod]! + lfeon };
+}
+
+/** What a FLAC STREAMINFO block says (FLAC format, 8.2). */
+export interface FlacStreamInfo {
+  minBlockSize: number;
+  maxBlockSize: number;
+  sampleRate: number;
+  channels: number;
+  /** The decoder configuration as WebCodecs has it: "fLaC", a last-block STREAMINFO header, the 34 bytes. */
+  description: Buffer;
+}
+
+const FLAC_MAGIC = 'fLaC';
+const STREAMINFO_SIZE = 34;
+
+/**
+ * Parses a FLAC configuration: the 34-byte STREAMINFO alone, or "fLaC" and
+ * metadata blocks starting with STREAMINFO (both forms are seen in FLAC
+ * SequenceStart messages). Throws MediaFormatError otherwise.
+ */
+export function parseFlacConfig(data: Uint8Array): FlacStreamInfo {
+  const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  let info = b;
+  if (b.length >= 8 + STREAMINFO_SIZE && b.toString('latin1', 0, 4) === FLAC_MAGIC) {
+    if ((b[4]! & 0x7f) !== 0 || b.readUIntBE(5, 3) !== STREAMINFO_SIZE) throw new MediaFormatError('FLAC STREAMINFO', 'the first metadata block at offset 4 is not a 34-byte STREAMINFO');
+    info = b.subarray(8, 8 + STREAMINFO_SIZE);
+  } else if (b.length !== STREAMINFO_SIZE) {
+    throw new MediaFormatError('FLAC STREAMINFO', `${b.length} bytes: neither a 34-byte STREAMINFO nor 'fLaC' and metadata blocks`);
+  }
+  const sampleRate = info.readUIntBE(10, 3) >> 4;
+  if (sampleRate === 0) throw new MediaFormatError('FLAC STREAMINFO', 'sample rate 0 at offset 10');
+  const channels = ((info[12]! >> 1) & 0x07) + 1;
+  const description = Buffer.concat([Buffer.from(FLAC_MAGIC, 'latin1'), Buffer.from([0x80, 0, 0, STREAMINFO_SIZE]), info]);
+  return { minBlockSize: info.readUInt16BE(0), maxBlockSize: info.readUInt16BE(2), sampleRate, channels, description };
 }

@@ -13,7 +13,7 @@
  */
 import { MediaFormatError } from '../errors.js';
 import { parseAudioSpecificConfig } from '../media/aac.js';
-import { opusPacketSamples, parseAc3Header, parseMpegAudioHeader, parseOpusHead } from '../media/audio-frames.js';
+import { opusPacketSamples, parseAc3Header, parseFlacConfig, parseMpegAudioHeader, parseOpusHead } from '../media/audio-frames.js';
 import { parseAv1CodecConfig, parseAv1SequenceHeader, findSequenceHeaderObu, type Av1SequenceHeader } from '../media/av1.js';
 import { parseAvcDecoderConfig } from '../media/avc.js';
 import { hevcRecordCodecString, parseHevcDecoderConfig } from '../media/hevc.js';
@@ -22,11 +22,11 @@ import { parseVp9FrameHeader, parseVpCodecConfig, type VpCodecConfig } from '../
 /** Video codecs a container can take from FLV, by the muxer's names. */
 export type ContainerVideoCodec = 'avc' | 'hevc' | 'av1' | 'vp9' | 'vp8';
 /** Audio codecs a container can take from FLV, by the muxer's names. */
-export type ContainerAudioCodec = 'aac' | 'opus' | 'mp3' | 'ac3';
+export type ContainerAudioCodec = 'aac' | 'opus' | 'mp3' | 'ac3' | 'flac';
 
 /** Our codec ids (media/codec-names.ts) to the muxer's. */
 const VIDEO_IDS: Record<string, ContainerVideoCodec> = { h264: 'avc', hevc: 'hevc', av1: 'av1', vp9: 'vp9', vp8: 'vp8' };
-const AUDIO_IDS: Record<string, ContainerAudioCodec> = { aac: 'aac', opus: 'opus', mp3: 'mp3', ac3: 'ac3' };
+const AUDIO_IDS: Record<string, ContainerAudioCodec> = { aac: 'aac', opus: 'opus', mp3: 'mp3', ac3: 'ac3', flac: 'flac' };
 
 /** The muxer's name for one of our codec ids, or undefined when we cannot write it to a container. */
 export function containerVideoCodec(id: string): ContainerVideoCodec | undefined {
@@ -57,9 +57,13 @@ export interface AudioTrackConfig {
   codecString: string;
   sampleRate: number;
   channels: number;
-  /** AudioSpecificConfig / OpusHead; absent for MP3 and AC-3. */
+  /** AudioSpecificConfig / OpusHead / "fLaC" + STREAMINFO; absent for MP3 and AC-3. */
   description?: Buffer;
-  /** Duration of one frame in seconds when every frame has the same (AAC, MP3, AC-3); Opus packets say their own. */
+  /**
+   * Duration of one frame in seconds when every frame has the same (AAC, MP3,
+   * AC-3, FLAC with a fixed block size); Opus packets say their own; 0 when
+   * unknown (a variable FLAC block size: the FLV timestamps are used as they are).
+   */
   frameSeconds: number;
   record: Buffer;
   /** AC-3: the first sync frame, from which the muxer builds the dac3 box. */
@@ -131,8 +135,13 @@ export function vp8KeyframeSize(frame: Buffer): { width: number; height: number 
   return { width, height };
 }
 
-/** The audio track for an AAC or Opus sequence header's record. */
-export function audioTrackConfig(codec: 'aac' | 'opus', record: Buffer): AudioTrackConfig {
+/** The audio track for an AAC, Opus or FLAC sequence header's record. */
+export function audioTrackConfig(codec: 'aac' | 'opus' | 'flac', record: Buffer): AudioTrackConfig {
+  if (codec === 'flac') {
+    const f = parseFlacConfig(record);
+    const frameSeconds = f.minBlockSize === f.maxBlockSize ? f.maxBlockSize / f.sampleRate : 0;
+    return { codec, codecString: 'flac', sampleRate: f.sampleRate, channels: f.channels, description: f.description, frameSeconds, record };
+  }
   if (codec === 'opus') {
     const head = parseOpusHead(record);
     return { codec, codecString: 'opus', sampleRate: 48000, channels: head.channels, description: record, frameSeconds: 0.02, record };

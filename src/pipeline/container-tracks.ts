@@ -3,7 +3,7 @@
  * tracks an MP4/MOV/Matroska/WebM output gets. No I/O: container-sink.ts feeds
  * the result to the muxer, container-codecs.ts turns codec records into track
  * configurations. Legacy FLV (H.264, HEVC CodecID 12, AAC, MP3) and Enhanced
- * RTMP (hvc1, av01, vp09, vp08, Opus, .mp3, ac-3, mp4a, avc1) are read alike; of a
+ * RTMP (hvc1, av01, vp09, vp08, Opus, fLaC, .mp3, ac-3, mp4a, avc1) are read alike; of a
  * multitrack stream only track 0 is kept.
  *
  * A muxer wants every track declared before the first sample, but a stream
@@ -310,7 +310,7 @@ export class TrackPlanner {
     if (!frame) return;
     const codec = this.checkCodec('audio', audioCodecName(frame));
     if (frame.packetType === SEQUENCE_START) {
-      if (codec === 'aac' || codec === 'opus') this.setConfig('audio', audioTrackConfig(codec, frame.data), steps);
+      if (codec === 'aac' || codec === 'opus' || codec === 'flac') this.setConfig('audio', audioTrackConfig(codec, frame.data), steps);
       return;
     }
     // Legacy MP3 has no packet type: every message is a frame.
@@ -327,7 +327,7 @@ export class TrackPlanner {
     // FLV rounds to whole ms; a frame that starts within that rounding of where the
     // previous one ends is put exactly there, so the track keeps sample-exact timing.
     const frameMs = audioPacketSeconds(this.audio, data) * 1000;
-    const at = this.audioNext !== undefined && Math.abs(dts - this.audioNext) <= 1 ? this.audioNext : dts;
+    const at = frameMs > 0 && this.audioNext !== undefined && Math.abs(dts - this.audioNext) <= 1 ? this.audioNext : dts;
     this.audioNext = at + frameMs;
     this.emit({ kind: 'audio', data, key: true, dtsMs: at, ptsMs: at, durationMs: frameMs }, steps);
   }

@@ -36,8 +36,8 @@ export function parseFormatOption(value: string): OutputFormat {
 }
 
 const ALL_VIDEO = ['h264', 'hevc', 'av1', 'vp9', 'vp8'];
-const ALL_AUDIO = ['aac', 'opus', 'mp3', 'ac3'];
-const REFUSAL = 'rtmp writes H.264, HEVC, AV1, VP9 and VP8 video and AAC, Opus, MP3 and AC-3 audio into containers; record to .flv instead';
+const ALL_AUDIO = ['aac', 'opus', 'mp3', 'ac3', 'flac'];
+const REFUSAL = 'rtmp writes H.264, HEVC, AV1, VP9 and VP8 video and AAC, Opus, MP3, AC-3 and FLAC audio into containers; record to .flv instead';
 
 /**
  * What each container takes from us (ids as in media/codec-names.ts): what

@@ -34,7 +34,7 @@ test('a codec the container cannot hold exits 3 naming codec and container; no f
   for (let ts = 0; ts < 100; ts += 26) await sink.write({ type: PacketType.Audio, timestamp: ts, payload: Buffer.from([0x6e, 1, 2, 3, 4]) });
   await sink.close();
   const out = path.join(dir, 'nellymoser.mp4');
-  await refused([nelly, out, '--fragmented'], 3, /^error: cannot write Nellymoser audio into MP4: rtmp writes H\.264, HEVC, AV1, VP9 and VP8 video and AAC, Opus, MP3 and AC-3 audio/, out);
+  await refused([nelly, out, '--fragmented'], 3, /^error: cannot write Nellymoser audio into MP4: rtmp writes H\.264, HEVC, AV1, VP9 and VP8 video and AAC, Opus, MP3, AC-3 and FLAC audio/, out);
   // WebM takes VP8/VP9/AV1 and Opus only: H.264 is refused once the stream says so.
   const webm = path.join(dir, 'a.webm');
   await refused([sampleFlv, webm], 3, /^error: cannot write H\.264\/AVC video into WebM: WebM holds only VP8, VP9 or AV1 video and Opus audio; use \.mkv/, webm);

@@ -11,7 +11,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { opusPacketSamples, parseAc3Header, parseMpegAudioHeader, parseOpusHead } from '../../../src/media/audio-frames.js';
+import { opusPacketSamples, parseAc3Header, parseFlacConfig, parseMpegAudioHeader, parseOpusHead } from '../../../src/media/audio-frames.js';
 import {
   AvMultitrackType,
   buildAudioCodedFrames,
@@ -23,7 +23,7 @@ import {
 } from '../../../src/media/enhanced.js';
 import { isRtmpError } from '../../../src/errors.js';
 import { PacketType, type MediaPacket } from '../../../src/media/packet.js';
-import { audioPacketSeconds, frameAudioTrackConfig, videoTrackConfig, vp8KeyframeSize } from '../../../src/pipeline/container-codecs.js';
+import { audioPacketSeconds, audioTrackConfig, frameAudioTrackConfig, videoTrackConfig, vp8KeyframeSize } from '../../../src/pipeline/container-codecs.js';
 import { TrackPlanner, type ContainerSample, type PlanStep } from '../../../src/pipeline/container-tracks.js';
 import { CONTAINER_CAPABILITIES } from '../../../src/pipeline/media-sink.js';
 
@@ -103,6 +103,20 @@ test('AC-3: sample rate and channels (with LFE) from the sync frame, as ffprobe 
   for (const bad of ['0b78fe95144043e1', '0b77fe95d44043e1', '0b77fe95148043e1', '0b77fe951440']) assert.equal(parseAc3Header(hex(bad)), undefined, bad);
   const c = frameAudioTrackConfig('ac3', hex('0b77fe95144043e1'))!;
   assert.deepEqual([c.codec, c.codecString, c.sampleRate, c.channels, c.frameSeconds], ['ac3', 'ac-3', 48000, 2, 0.032]);
+});
+
+test('FLAC: STREAMINFO alone or behind fLaC gives the same description as mediabunny reads from ffmpeg\'s file', () => {
+  // ffmpeg's flac encoder, 44.1 kHz stereo: block size 4608..4608, frame sizes, rate/channels/bits, 44100 samples, MD5.
+  const streamInfo = hex('1200 1200 000003 050005 0ac442f00000ac44 b48e1dd0c193fdd40c05f288d60157a3');
+  const described = hex('664c6143 80000022').toString('hex') + streamInfo.toString('hex');
+  for (const form of [streamInfo, hex(described)]) {
+    const f = parseFlacConfig(form);
+    assert.deepEqual([f.minBlockSize, f.maxBlockSize, f.sampleRate, f.channels, f.description.toString('hex')], [4608, 4608, 44100, 2, described]);
+  }
+  assert.throws(() => parseFlacConfig(streamInfo.subarray(1)), { code: 'RTMP_ERR_MEDIA_FORMAT', message: /33 bytes/ });
+  assert.throws(() => parseFlacConfig(Buffer.concat([hex('664c6143 84000022'), streamInfo])), { code: 'RTMP_ERR_MEDIA_FORMAT', message: /not a 34-byte STREAMINFO/ });
+  const c = audioTrackConfig('flac', streamInfo);
+  assert.deepEqual([c.codecString, c.sampleRate, c.channels, c.frameSeconds], ['flac', 44100, 2, 4608 / 44100]);
 });
 
 function run(planner: TrackPlanner, packets: MediaPacket[]): PlanStep[] {
@@ -217,7 +231,7 @@ test('planner: a bad record is one MediaFormatError naming the structure; random
   };
   const headers = [
     ...(['hvc1', 'av01', 'vp09', 'vp08'] as const).flatMap((f) => [buildVideoSequenceStart(f, Buffer.alloc(0)), buildVideoCodedFrames(f, Buffer.alloc(0), 0, true)].map((b) => ({ type: PacketType.Video, b }))),
-    ...(['Opus', '.mp3', 'mp4a', 'ac-3'] as const).flatMap((f) => [buildAudioSequenceStart(f, Buffer.alloc(0)), buildAudioCodedFrames(f, Buffer.alloc(0))].map((b) => ({ type: PacketType.Audio, b }))),
+    ...(['Opus', '.mp3', 'mp4a', 'ac-3', 'fLaC'] as const).flatMap((f) => [buildAudioSequenceStart(f, Buffer.alloc(0)), buildAudioCodedFrames(f, Buffer.alloc(0))].map((b) => ({ type: PacketType.Audio, b }))),
     { type: PacketType.Video, b: hex('1c00000000') },
     { type: PacketType.Audio, b: hex('2f') },
   ];

@@ -136,7 +136,7 @@ test('a repeated sequence header is silent; a changed one warns once', () => {
 
 test('a codec the container cannot hold is one error naming codec and container', () => {
   const speex: MediaPacket = { type: PacketType.Audio, timestamp: 0, payload: Buffer.from([0xb2, 1, 2]) };
-  assert.throws(() => new TrackPlanner(MP4).push(speex), { code: 'RTMP_ERR_IO', message: /^cannot write Speex audio into MP4: rtmp writes H.264, HEVC, AV1, VP9 and VP8 video and AAC, Opus, MP3 and AC-3 audio/ });
+  assert.throws(() => new TrackPlanner(MP4).push(speex), { code: 'RTMP_ERR_IO', message: /^cannot write Speex audio into MP4: rtmp writes H.264, HEVC, AV1, VP9 and VP8 video and AAC, Opus, MP3, AC-3 and FLAC audio/ });
   const h264: MediaPacket = { type: PacketType.Video, timestamp: 0, payload: Buffer.from([0x17, 0, 0, 0, 0]) };
   assert.throws(() => new TrackPlanner(CONTAINER_CAPABILITIES.webm).push(h264), { message: /^cannot write H.264\/AVC video into WebM: WebM holds only VP8, VP9 or AV1 video and Opus audio/ });
   const vp6: MediaPacket = { type: PacketType.Video, timestamp: 0, payload: Buffer.from([0x14, 0, 0]) };
