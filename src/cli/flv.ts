@@ -74,9 +74,9 @@ export function registerFlv(program: Command, ctx: RunContext): void {
     .action((file: string, raw: FixRaw) => ctx.run(raw, (rep) => fixCommand(file, raw, rep)));
   flv
     .command('convert')
-    .description('remux an FLV file into MP4, MOV or Matroska (H.264/AAC, no re-encoding); MP4/MOV are finalized with the moov first')
+    .description('remux an FLV file into MP4, MOV, Matroska or WebM (no re-encoding); MP4/MOV are finalized with the moov first')
     .argument('<input>', 'FLV file, or - for stdin')
-    .argument('<output>', 'file to write: .mp4, .m4v, .mov, .mkv (or .webm, which cannot hold H.264/AAC)')
+    .argument('<output>', 'file to write: .mp4, .m4v, .mov, .mkv, .webm')
     .option('--format <name>', 'output format whatever the extension: mp4, mov, mkv, webm')
     .option('--fragmented', 'MP4/MOV: write a fragmented MP4 in one pass instead of reading the input twice for a moov-first file')
     .option('-y, --force', 'overwrite the output file if it exists')
@@ -91,13 +91,18 @@ A moov-first MP4/MOV needs its sample tables before the media: the input is
 read twice (a first pass counts the packets) so memory stays small; stdin
 cannot be read twice, so it needs --fragmented. Matroska is written in one pass.
 
+MP4, MOV and MKV take H.264, HEVC, AV1, VP9, VP8 video and AAC, Opus, MP3,
+AC-3, FLAC audio (legacy FLV and Enhanced RTMP); WebM takes AV1, VP9, VP8 and
+Opus.
+Of a multitrack stream, track 0 is written.
+
 Exit codes:
   0   converted
   2   bad options (unknown --format, FLV as output format, stdin without
-      --fragmented, WebM: it cannot hold the H.264/AAC that FLV carries)
+      --fragmented)
   3   the input is unreadable or not FLV, the output exists without --force,
-      a codec the container cannot hold (e.g. MP3 or HEVC; the error names
-      codec and container), or no audio or video in the input
+      a codec the container cannot hold (e.g. H.264 into WebM, VP6; the error
+      names codec and container), or no audio or video in the input
 `;
 
 async function convertCommand(input: string, output: string, raw: ConvertRaw, reporter: Reporter, ctx: RunContext): Promise<number> {

@@ -1,5 +1,5 @@
 /**
- * `rtmp play <url> -o <file|->`: records a stream to FLV, or to MP4/MOV/MKV
+ * `rtmp play <url> -o <file|->`: records a stream to FLV, or to MP4/MOV/MKV/WebM
  * by the file's extension or --format.
  */
 import { access } from 'node:fs/promises';
@@ -43,7 +43,7 @@ export function registerPlay(program: Command, ctx: RunContext): void {
     .command('play')
     .description('play a stream from an RTMP server and record it to FLV, MP4, MOV or MKV')
     .argument('<url>', 'rtmp://host[:port]/app[/instance]/stream')
-    .option('-o, --output <file>', 'file to write (.flv, .mp4, .mov, .mkv by extension), or - for FLV on stdout (this or --ffmpeg-output is required)')
+    .option('-o, --output <file>', 'file to write (.flv, .mp4, .mov, .mkv, .webm by extension), or - for FLV on stdout (this or --ffmpeg-output is required)')
     .option('-y, --force', 'overwrite the output file if it exists')
     .option('--format <name>', 'output format whatever the extension: flv, mp4, mov, mkv, webm')
     .option('--faststart', 'MP4/MOV: record to <file>.rec.flv, then write a moov-first MP4 at the end (default: fragmented MP4)')

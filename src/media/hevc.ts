@@ -199,7 +199,7 @@ export function parseHevcSps(nal: Uint8Array): HevcSpsInfo {
     profile: PROFILES[profileIdc] ?? `profile ${profileIdc}`,
     levelIdc,
     level: hevcLevelName(levelIdc),
-    codecString: hevcCodecString(profileSpace, profileIdc, compat, tierFlag, levelIdc, constraint),
+    codecString: hevcCodecString(profileSpace, profileIdc, compat, tierFlag, levelIdc, constraint.flatMap((w) => [w >> 8, w & 0xff])),
     maxSubLayers: maxSubLayersMinus1 + 1,
     spsId,
     chromaFormatIdc,
@@ -249,11 +249,20 @@ export function hevcLevelName(levelIdc: number): string {
   return minor === 0 ? `${major}` : `${major}.${minor}`;
 }
 
+/**
+ * The codec string of an HEVCDecoderConfigurationRecord, from the record's
+ * own general_* fields (what a container's hvcC says), e.g. "hvc1.1.6.L93.B0".
+ */
+export function hevcRecordCodecString(c: Pick<HevcDecoderConfig, 'profileSpace' | 'profileIdc' | 'profileCompatibilityFlags' | 'tierFlag' | 'levelIdc' | 'constraintIndicatorFlags'>): string {
+  const bytes = [...Buffer.from(c.constraintIndicatorFlags, 'hex')];
+  return hevcCodecString(c.profileSpace, c.profileIdc, c.profileCompatibilityFlags, c.tierFlag, c.levelIdc, bytes);
+}
+
 /** ISO/IEC 14496-15 E.3: hvc1.[A-C]?profile.compat(bit-reversed hex).[LH]level[.constraint bytes without trailing zeros]. */
-function hevcCodecString(space: number, profileIdc: number, compat: number, tier: boolean, levelIdc: number, constraint: number[]): string {
+function hevcCodecString(space: number, profileIdc: number, compat: number, tier: boolean, levelIdc: number, constraintBytes: readonly number[]): string {
   let reversed = 0;
   for (let i = 0; i < 32; i++) if (compat & (1 << i)) reversed |= 1 << (31 - i);
-  const bytes = constraint.flatMap((w) => [w >> 8, w & 0xff]);
+  const bytes = [...constraintBytes];
   while (bytes.length > 0 && bytes[bytes.length - 1] === 0) bytes.pop();
   const spaceLetter = ['', 'A', 'B', 'C'][space]!;
   const parts = [`hvc1`, `${spaceLetter}${profileIdc}`, (reversed >>> 0).toString(16), `${tier ? 'H' : 'L'}${levelIdc}`, ...bytes.map((b) => b.toString(16).toUpperCase())];

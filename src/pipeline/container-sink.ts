@@ -1,8 +1,9 @@
 /**
  * MediaPackets into MP4, MOV, Matroska or WebM, muxed by mediabunny without
  * re-encoding: each coded frame's bytes go into the container as they are
- * (FLV's AVC NALUs are already length-prefixed like MP4 samples; AAC frames
- * are raw). container-tracks.ts decides the tracks and the timing; this file
+ * (FLV's AVC/HEVC NALUs are already length-prefixed like MP4 samples, AV1
+ * frames are OBUs as in MP4, VP8/VP9 frames, AAC, Opus and MP3 frames are
+ * raw). container-tracks.ts decides the tracks and the timing; this file
  * owns the file and the muxer.
  *
  * The file is written at explicit positions through a handle we open (so
@@ -131,13 +132,15 @@ export class ContainerSink implements MediaSink {
     const counts = this.opts.packetCounts;
     // The decoder configuration up front also lets a track that gets no samples be written.
     if (video) {
-      this.videoSource = new EncodedVideoPacketSource('avc');
+      this.videoSource = new EncodedVideoPacketSource(video.codec);
       output.addVideoTrack(this.videoSource, { decoderConfig: videoDecoderConfig(video), ...(counts ? { maximumPacketCount: Math.max(1, counts.video) } : {}) });
       this.videoMeta = video;
     }
     if (audio) {
-      this.audioSource = new EncodedAudioPacketSource('aac');
-      output.addAudioTrack(this.audioSource, { decoderConfig: audioDecoderConfig(audio), ...(counts ? { maximumPacketCount: Math.max(1, counts.audio) } : {}) });
+      this.audioSource = new EncodedAudioPacketSource(audio.codec);
+      // AC-3: the muxer reads the dac3 box's fields from a first frame it is shown up front.
+      const priming = audio.primingFrame ? { primingPacket: new EncodedPacket(audio.primingFrame, 'key', 0, audio.frameSeconds) } : {};
+      output.addAudioTrack(this.audioSource, { decoderConfig: audioDecoderConfig(audio), ...priming, ...(counts ? { maximumPacketCount: Math.max(1, counts.audio) } : {}) });
       this.audioMeta = audio;
     }
     this.output = output;
@@ -210,9 +213,9 @@ export class ContainerSink implements MediaSink {
 
 /** WebCodecs-style decoder configurations, as mediabunny takes them. */
 function videoDecoderConfig(c: VideoTrackConfig) {
-  return { codec: c.codecString, codedWidth: c.width, codedHeight: c.height, description: c.description };
+  return { codec: c.codecString, codedWidth: c.width, codedHeight: c.height, ...(c.description ? { description: c.description } : {}) };
 }
 
 function audioDecoderConfig(c: AudioTrackConfig) {
-  return { codec: c.codecString, numberOfChannels: c.channels, sampleRate: c.sampleRate, description: c.description };
+  return { codec: c.codecString, numberOfChannels: c.channels, sampleRate: c.sampleRate, ...(c.description ? { description: c.description } : {}) };
 }

@@ -1,59 +1,53 @@
 /**
  * Turns FLV/RTMP media packets into container samples, and decides which
- * tracks an MP4/MOV/Matroska output gets. No I/O: container-sink.ts feeds the
- * result to the muxer.
+ * tracks an MP4/MOV/Matroska/WebM output gets. No I/O: container-sink.ts feeds
+ * the result to the muxer, container-codecs.ts turns codec records into track
+ * configurations. Legacy FLV (H.264, HEVC CodecID 12, AAC, MP3) and Enhanced
+ * RTMP (hvc1, av01, vp09, vp08, Opus, fLaC, .mp3, ac-3, mp4a, avc1) are read alike; of a
+ * multitrack stream only track 0 is kept.
  *
  * A muxer wants every track declared before the first sample, but a stream
  * announces its tracks piecemeal: onMetaData (hasVideo/hasAudio, or the
  * videocodecid/audiocodecid fields) says what to expect, then each track's
- * sequence header (AVCDecoderConfigurationRecord, AudioSpecificConfig) gives
- * its configuration — nginx-rtmp sends the audio one after the first keyframe.
+ * sequence header (avcC, hvcC, av1C, vpcC, AudioSpecificConfig, OpusHead)
+ * gives its configuration — nginx-rtmp sends the audio one after the first
+ * keyframe; VP8/VP9 also need the first key frame (the picture size), MP3
+ * and AC-3 only their first frame.
  * So samples are held until every expected track has its configuration, or
  * until a bound (media time after the first held sample, or held bytes) runs
  * out; then the output starts with the tracks it has, and a track that shows
  * up later is dropped with a warning.
  *
  * Timing: FLV timestamps are decode times in ms; pts = dts + CompositionTime
- * (signed 24-bit, AVC only). Audio frames within FLV's 1 ms rounding of the
+ * (signed 24-bit; AVC and HEVC CodedFrames only, else 0). Audio frames within FLV's 1 ms rounding of the
  * previous frame's end are placed exactly there. Output times are relative to the first sample's
  * dts, so a live stream joined at t = 3 h starts at 0. Video before the first
  * keyframe cannot be decoded and is dropped.
  */
 import { asObject, getBoolean, getNumber } from '../amf/expect.js';
-import { IoError } from '../errors.js';
+import { IoError, MediaFormatError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import { ON_METADATA, parseScriptData, peekScriptDataName } from '../flv/script-data.js';
-import { parseAudioSpecificConfig } from '../media/aac.js';
 import { parseAudioTagHeader } from '../media/audio-tag.js';
-import { parseAvcDecoderConfig } from '../media/avc.js';
 import { audioCodecName, videoCodecName, type CodecName } from '../media/codec-names.js';
+import { parseExAudioMessage, parseExVideoMessage, singleTrack, type ExAudioMessage } from '../media/enhanced.js';
 import { PacketType, type MediaPacket } from '../media/packet.js';
 import { TimestampUnwrapper } from '../media/timestamp.js';
 import { parseVideoTagHeader } from '../media/video-tag.js';
+import {
+  audioPacketSeconds,
+  audioTrackConfig,
+  containerAudioCodec,
+  containerVideoCodec,
+  frameAudioTrackConfig,
+  videoTrackConfig,
+  type AudioTrackConfig,
+  type ContainerVideoCodec,
+  type VideoTrackConfig,
+} from './container-codecs.js';
 
 export type TrackKind = 'video' | 'audio';
-
-/** An H.264 track: the avcC record is the decoder configuration's `description`. */
-export interface VideoTrackConfig {
-  codec: 'avc';
-  /** RFC 6381, e.g. "avc1.4d401e". */
-  codecString: string;
-  width: number;
-  height: number;
-  description: Buffer;
-}
-
-/** An AAC track: the AudioSpecificConfig is the `description`. */
-export interface AudioTrackConfig {
-  codec: 'aac';
-  /** e.g. "mp4a.40.2". */
-  codecString: string;
-  sampleRate: number;
-  channels: number;
-  description: Buffer;
-  /** Duration of one frame in seconds (1024 or 960 samples at the core rate). */
-  frameSeconds: number;
-}
+export type { AudioTrackConfig, VideoTrackConfig } from './container-codecs.js';
 
 /** One coded frame for the muxer, its payload a view of the packet's (no copy). */
 export interface ContainerSample {
@@ -92,9 +86,23 @@ export interface TrackPlannerOptions {
 }
 
 const DEFAULT_WAIT_MS = 3000;
+/** AVCPacketType / AACPacketType / Video- and AudioPacketType 0 (sequence header / SequenceStart). */
+const SEQUENCE_START = 0;
 /** AVCPacketType / VideoPacketType 1 (NALUs / CodedFrames) and Enhanced 3 (CodedFramesX, no composition time). */
 const CODED_FRAMES = 1;
 const CODED_FRAMES_X = 3;
+/** SoundFormat 9: Enhanced RTMP audio (the codec is in the FourCC). */
+const ENHANCED_AUDIO = 9;
+
+/** The fields of one track of a multitrack message that the planner uses. */
+interface MultitrackFrame {
+  fourcc: string;
+  soundFormat: number;
+  packetType: number;
+  keyframe: boolean;
+  compositionTime: number;
+  data: Buffer;
+}
 
 /** Sequence headers to container tracks, FLV timestamps to container times. */
 export class TrackPlanner {
@@ -107,6 +115,8 @@ export class TrackPlanner {
   private expected: { video: boolean; audio: boolean } | undefined;
   private video: VideoTrackConfig | undefined;
   private audio: AudioTrackConfig | undefined;
+  /** A video sequence header whose track needs the first key frame for its picture size. */
+  private pendingVideo: { codec: ContainerVideoCodec; record: Buffer } | undefined;
   private started: { video: boolean; audio: boolean } | undefined;
   private held: ContainerSample[] = [];
   private heldBytes = 0;
@@ -141,8 +151,8 @@ export class TrackPlanner {
 
   /**
    * Takes one packet; returns what to do now. Throws IoError when a codec
-   * cannot go into the container, MediaFormatError for an unparsable
-   * sequence header.
+   * cannot go into the container, MediaFormatError (naming the message's
+   * timestamp) for an unparsable sequence header or first key frame.
    */
   push(packet: MediaPacket): PlanStep[] {
     const steps: PlanStep[] = [];
@@ -151,10 +161,8 @@ export class TrackPlanner {
         this.onData(packet.payload);
         return steps;
       case PacketType.Video:
-        this.onVideo(packet, steps);
-        break;
       case PacketType.Audio:
-        this.onAudio(packet, steps);
+        this.onMedia(packet, steps);
         break;
       default: {
         const never: never = packet.type;
@@ -163,6 +171,19 @@ export class TrackPlanner {
     }
     if (!this.started) this.maybeStart(steps, false);
     return steps;
+  }
+
+  /** A media packet; a record that does not parse says which message held it. */
+  private onMedia(packet: MediaPacket, steps: PlanStep[]): void {
+    try {
+      if (packet.type === PacketType.Video) this.onVideo(packet, steps);
+      else this.onAudio(packet, steps);
+    } catch (err) {
+      if (!(err instanceof MediaFormatError)) throw err;
+      const detail = err.message.slice(`malformed ${err.structure}: `.length);
+      const kind = packet.type === PacketType.Video ? 'video' : 'audio';
+      throw new MediaFormatError(err.structure, `${detail} (the ${kind} message at ${packet.timestamp} ms)`, { cause: err });
+    }
   }
 
   /** The input ended: starts with what there is (if anything) and releases held samples. */
@@ -196,20 +217,28 @@ export class TrackPlanner {
   private onVideo(packet: MediaPacket, steps: PlanStep[]): void {
     const info = parseVideoTagHeader(packet.payload);
     if (!info || info.command !== undefined) return;
-    this.checkCodec('video', videoCodecName(info), info.multitrackType !== undefined);
-    if (info.sequenceHeader) {
-      const description = packet.payload.subarray(info.headerSize);
-      const avc = parseAvcDecoderConfig(description);
-      const config: VideoTrackConfig = { codec: 'avc', codecString: avc.spsInfo.codecString, width: avc.spsInfo.width, height: avc.spsInfo.height, description };
-      this.setConfig('video', config, steps);
+    const frame = info.multitrackType === undefined ? { ...info, data: packet.payload.subarray(info.headerSize) } : this.trackZero(packet, 'video', steps);
+    if (!frame) return;
+    const codec = this.checkCodec('video', videoCodecName(frame)) as ContainerVideoCodec;
+    if (frame.packetType === SEQUENCE_START) {
+      const config = videoTrackConfig(codec, frame.data);
+      if (config) this.setConfig('video', config, steps);
+      else if (!this.video) this.pendingVideo = { codec, record: frame.data };
       return;
     }
-    if (info.packetType !== CODED_FRAMES && info.packetType !== CODED_FRAMES_X) return; // end of sequence, metadata
-    const data = packet.payload.subarray(info.headerSize);
+    if (frame.packetType !== undefined && frame.packetType !== CODED_FRAMES && frame.packetType !== CODED_FRAMES_X) return; // end of sequence, metadata
+    const data = frame.data;
     const dts = this.unwrap.next(packet.timestamp);
-    if (!this.video || data.length === 0) return;
+    if (data.length === 0) return;
+    // VP8, VP9 (and an av1C without a sequence header) leave the picture size to the first key frame.
+    if (!this.video && frame.keyframe && (this.pendingVideo || codec === 'vp8')) {
+      const pending = this.pendingVideo ?? { codec, record: Buffer.alloc(0) };
+      this.pendingVideo = undefined;
+      this.setConfig('video', videoTrackConfig(pending.codec, pending.record, data)!, steps);
+    }
+    if (!this.video) return;
     if (!this.sawKeyframe) {
-      if (!info.keyframe) {
+      if (!frame.keyframe) {
         this.droppedBeforeKeyframe++;
         return;
       }
@@ -220,7 +249,30 @@ export class TrackPlanner {
       this.minVideoStep = Math.min(this.minVideoStep, this.lastVideoStep);
     }
     this.lastVideoDts = dts;
-    this.holdGroup({ kind: 'video', data, key: info.keyframe, dtsMs: dts, ptsMs: dts + info.compositionTime, durationMs: this.lastVideoStep }, steps);
+    this.holdGroup({ kind: 'video', data, key: frame.keyframe, dtsMs: dts, ptsMs: dts + frame.compositionTime, durationMs: this.lastVideoStep }, steps);
+  }
+
+  /**
+   * Track 0 of an Enhanced RTMP multitrack message, as the fields of a plain
+   * one; undefined (with a warning, once) when the message carries only other
+   * tracks or cannot be read. Containers get the default track only: `play
+   * --track N` picks another before the output sees it.
+   */
+  private trackZero(packet: MediaPacket, kind: TrackKind, steps: PlanStep[]): MultitrackFrame | undefined {
+    let m: ExAudioMessage & { frameType?: number };
+    try {
+      m = kind === 'video' ? parseExVideoMessage(packet.payload) : parseExAudioMessage(packet.payload);
+    } catch (err) {
+      this.warnOnce(steps, `${kind}-multitrack-bad`, `a multitrack ${kind} message at ${packet.timestamp} ms cannot be read (${(err as Error).message}); such messages are left out`);
+      return undefined;
+    }
+    if (m.tracks.some((t) => t.trackId !== 0)) {
+      this.warnOnce(steps, `${kind}-multitrack`, `the stream has several ${kind} tracks (Enhanced RTMP multitrack); ${this.caps.name} output keeps track 0 only (use --track to pick another)`);
+    }
+    const one = singleTrack(m, 0)?.tracks[0];
+    if (!one) return undefined;
+    const keyframe = (m.frameType === 1 || m.frameType === 4) && (m.packetType === CODED_FRAMES || m.packetType === CODED_FRAMES_X);
+    return { fourcc: one.fourcc, soundFormat: ENHANCED_AUDIO, packetType: m.packetType, keyframe, compositionTime: one.compositionTime, data: one.data };
   }
 
   /**
@@ -254,30 +306,28 @@ export class TrackPlanner {
   private onAudio(packet: MediaPacket, steps: PlanStep[]): void {
     const info = parseAudioTagHeader(packet.payload);
     if (!info) return;
-    this.checkCodec('audio', audioCodecName(info), info.multitrackType !== undefined);
-    if (info.sequenceHeader) {
-      const description = packet.payload.subarray(info.headerSize);
-      const asc = parseAudioSpecificConfig(description);
-      const sampleRate = asc.outputSampleRate;
-      const config: AudioTrackConfig = {
-        codec: 'aac',
-        codecString: asc.codecString,
-        sampleRate,
-        channels: asc.outputChannels ?? asc.channels ?? 2,
-        description,
-        frameSeconds: (asc.frameLength ?? 1024) / asc.sampleRate,
-      };
-      this.setConfig('audio', config, steps);
+    const frame = info.multitrackType === undefined ? { ...info, data: packet.payload.subarray(info.headerSize) } : this.trackZero(packet, 'audio', steps);
+    if (!frame) return;
+    const codec = this.checkCodec('audio', audioCodecName(frame));
+    if (frame.packetType === SEQUENCE_START) {
+      if (codec === 'aac' || codec === 'opus' || codec === 'flac') this.setConfig('audio', audioTrackConfig(codec, frame.data), steps);
       return;
     }
-    if (info.packetType !== CODED_FRAMES) return;
-    const data = packet.payload.subarray(info.headerSize);
+    // Legacy MP3 has no packet type: every message is a frame.
+    if (frame.packetType !== undefined && frame.packetType !== CODED_FRAMES) return;
+    const data = frame.data;
     const dts = this.unwrap.next(packet.timestamp);
-    if (!this.audio || data.length === 0) return;
+    if (data.length === 0) return;
+    if (!this.audio && (codec === 'mp3' || codec === 'ac3')) {
+      const config = frameAudioTrackConfig(codec, data);
+      if (config) this.setConfig('audio', config, steps);
+      else this.warnOnce(steps, 'audio-frame', `an ${codec === 'mp3' ? 'MP3' : 'AC-3'} packet at ${packet.timestamp} ms does not start with a frame header; audio before the first one is left out`);
+    }
+    if (!this.audio) return;
     // FLV rounds to whole ms; a frame that starts within that rounding of where the
     // previous one ends is put exactly there, so the track keeps sample-exact timing.
-    const frameMs = this.audio.frameSeconds * 1000;
-    const at = this.audioNext !== undefined && Math.abs(dts - this.audioNext) <= 1 ? this.audioNext : dts;
+    const frameMs = audioPacketSeconds(this.audio, data) * 1000;
+    const at = frameMs > 0 && this.audioNext !== undefined && Math.abs(dts - this.audioNext) <= 1 ? this.audioNext : dts;
     this.audioNext = at + frameMs;
     this.emit({ kind: 'audio', data, key: true, dtsMs: at, ptsMs: at, durationMs: frameMs }, steps);
   }
@@ -285,7 +335,7 @@ export class TrackPlanner {
   private setConfig<K extends TrackKind>(kind: K, config: K extends 'video' ? VideoTrackConfig : AudioTrackConfig, steps: PlanStep[]): void {
     const current = kind === 'video' ? this.video : this.audio;
     if (current) {
-      if (!current.description.equals(config.description)) {
+      if (!current.record.equals(config.record)) {
         this.warnOnce(
           steps,
           `${kind}-config`,
@@ -351,10 +401,11 @@ export class TrackPlanner {
     for (const s of held) if (this.started[s.kind]) this.release(s, steps);
   }
 
-  /** Throws IoError naming codec and container when the container cannot take this track. */
-  private checkCodec(kind: TrackKind, codec: CodecName, multitrack: boolean): void {
-    const what = !this.caps[kind].includes(codec.id) ? `${codec.name} ${kind}` : multitrack ? `Enhanced RTMP multitrack ${kind}` : undefined;
-    if (what !== undefined) throw new IoError(`cannot write ${what} into ${this.caps.name}: ${this.caps.refusal}`);
+  /** The muxer's name for the codec; throws IoError naming codec and container when the container cannot take it. */
+  private checkCodec(kind: TrackKind, codec: CodecName): string {
+    const name = kind === 'video' ? containerVideoCodec(codec.id) : containerAudioCodec(codec.id);
+    if (name === undefined || !this.caps[kind].includes(codec.id)) throw new IoError(`cannot write ${codec.name} ${kind} into ${this.caps.name}: ${this.caps.refusal}`);
+    return name;
   }
 
   private warnOnce(steps: PlanStep[], key: string, message: string): void {

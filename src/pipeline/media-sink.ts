@@ -35,15 +35,20 @@ export function parseFormatOption(value: string): OutputFormat {
   throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(', ')}, not '${value}'`);
 }
 
-const ISOBMFF_REFUSAL = 'rtmp writes H.264 video and AAC audio into containers; record to .flv instead';
+const ALL_VIDEO = ['h264', 'hevc', 'av1', 'vp9', 'vp8'];
+const ALL_AUDIO = ['aac', 'opus', 'mp3', 'ac3', 'flac'];
+const REFUSAL = 'rtmp writes H.264, HEVC, AV1, VP9 and VP8 video and AAC, Opus, MP3, AC-3 and FLAC audio into containers; record to .flv instead';
 
-/** What each container takes (the muxer holds more; these are what the FLV side can feed it). */
+/**
+ * What each container takes from us (ids as in media/codec-names.ts): what
+ * mediabunny's muxer holds and the FLV side can feed it without re-encoding.
+ */
 export const CONTAINER_CAPABILITIES: Record<ContainerFormat, ContainerCapabilities> = {
-  mp4: { name: 'MP4', video: ['h264'], audio: ['aac'], refusal: ISOBMFF_REFUSAL },
-  mov: { name: 'MOV', video: ['h264'], audio: ['aac'], refusal: ISOBMFF_REFUSAL },
-  mkv: { name: 'Matroska', video: ['h264'], audio: ['aac'], refusal: ISOBMFF_REFUSAL },
-  // WebM allows VP8/VP9/AV1 and Opus/Vorbis only; FLV streams carry H.264 and AAC.
-  webm: { name: 'WebM', video: [], audio: [], refusal: 'WebM holds only VP8, VP9 or AV1 video and Opus or Vorbis audio; use .mkv or .mp4 (or .flv)' },
+  mp4: { name: 'MP4', video: ALL_VIDEO, audio: ALL_AUDIO, refusal: REFUSAL },
+  mov: { name: 'MOV', video: ALL_VIDEO, audio: ALL_AUDIO, refusal: REFUSAL },
+  mkv: { name: 'Matroska', video: ALL_VIDEO, audio: ALL_AUDIO, refusal: REFUSAL },
+  // WebM allows VP8/VP9/AV1 and Opus/Vorbis only (FLV has no Vorbis).
+  webm: { name: 'WebM', video: ['vp8', 'vp9', 'av1'], audio: ['opus'], refusal: 'WebM holds only VP8, VP9 or AV1 video and Opus audio; use .mkv or .mp4 (or .flv)' },
 };
 
 /** How an MP4/MOV is laid out. */
@@ -80,16 +85,11 @@ export interface MediaSinkOptions {
 
 /**
  * Checks an output's options before anything connects: FLV only on stdout,
- * `--faststart` only for MP4/MOV, no container that can hold none of the
- * codecs we write (WebM). Throws UsageError.
+ * `--faststart` only for MP4/MOV. Whether the codecs fit the container is
+ * known only once the stream says (container-tracks.ts). Throws UsageError.
  */
 export function checkSinkOptions(output: string, opts: Pick<MediaSinkOptions, 'format' | 'fastStart'>): void {
   if (output === '-' && opts.format !== 'flv') throw new UsageError(`-o - writes FLV to stdout; --format ${opts.format} needs a file name`);
-  if (opts.format !== 'flv') {
-    const caps = CONTAINER_CAPABILITIES[opts.format];
-    // Known before any media arrives: nothing an FLV stream carries fits.
-    if (caps.video.length === 0 && caps.audio.length === 0) throw new UsageError(`cannot write H.264 or AAC into ${caps.name}: ${caps.refusal}`);
-  }
   if (opts.fastStart && opts.format !== 'mp4' && opts.format !== 'mov') {
     throw new UsageError(`--faststart is for MP4 and MOV output, not ${opts.format.toUpperCase()}`);
   }

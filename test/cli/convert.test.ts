@@ -24,18 +24,20 @@ async function refused(args: string[], code: number, re: RegExp, output?: string
 }
 
 test('options that rule the output out exit 2 before reading anything', async () => {
-  await refused([sampleFlv, path.join(dir, 'a.webm')], 2, /^error: cannot write H\.264 or AAC into WebM: WebM holds only VP8, VP9 or AV1 video and Opus or Vorbis audio/);
   await refused(['-', path.join(dir, 'a.mp4')], 2, /stdin needs --fragmented/);
 });
 
 test('a codec the container cannot hold exits 3 naming codec and container; no file is left', async () => {
-  const mp3 = path.join(dir, 'mp3.flv');
-  const sink = await FlvFileSink.open(mp3);
-  // SoundFormat 2 (MP3), 44 kHz, 16-bit, stereo, then the start of an MPEG audio frame.
-  for (let ts = 0; ts < 100; ts += 26) await sink.write({ type: PacketType.Audio, timestamp: ts, payload: Buffer.from([0x2f, 0xff, 0xfb, 0x90, 0x64]) });
+  const nelly = path.join(dir, 'nellymoser.flv');
+  const sink = await FlvFileSink.open(nelly);
+  // SoundFormat 6 (Nellymoser), 44 kHz, 16-bit, mono, then a few bytes of a frame.
+  for (let ts = 0; ts < 100; ts += 26) await sink.write({ type: PacketType.Audio, timestamp: ts, payload: Buffer.from([0x6e, 1, 2, 3, 4]) });
   await sink.close();
-  const out = path.join(dir, 'mp3.mp4');
-  await refused([mp3, out, '--fragmented'], 3, /^error: cannot write MP3 audio into MP4: rtmp writes H\.264 video and AAC audio/, out);
+  const out = path.join(dir, 'nellymoser.mp4');
+  await refused([nelly, out, '--fragmented'], 3, /^error: cannot write Nellymoser audio into MP4: rtmp writes H\.264, HEVC, AV1, VP9 and VP8 video and AAC, Opus, MP3, AC-3 and FLAC audio/, out);
+  // WebM takes VP8/VP9/AV1 and Opus only: H.264 is refused once the stream says so.
+  const webm = path.join(dir, 'a.webm');
+  await refused([sampleFlv, webm], 3, /^error: cannot write H\.264\/AVC video into WebM: WebM holds only VP8, VP9 or AV1 video and Opus audio; use \.mkv/, webm);
 });
 
 test('unreadable input, no media, or an existing output exit 3', async () => {

@@ -138,9 +138,9 @@ test('an existing file needs force; a codec the container cannot hold rejects th
   await writeFile(file, 'x');
   await assert.rejects(ContainerSink.open(file, { format: 'mkv' }), { code: 'RTMP_ERR_IO', message: `'${file}' exists; use --force to overwrite` });
   const sink = await ContainerSink.open(file, { format: 'mkv', force: true });
-  const mp3: MediaPacket = { type: PacketType.Audio, timestamp: 0, payload: Buffer.from([0x2f, 0xff, 0xfb, 0x90]) };
-  await assert.rejects(sink.write(mp3), { code: 'RTMP_ERR_IO', message: /^cannot write MP3 audio into Matroska/ });
-  await assert.rejects(sink.close(), { message: /^cannot write MP3 audio/ });
+  const speex: MediaPacket = { type: PacketType.Audio, timestamp: 0, payload: Buffer.from([0xb2, 1, 2, 3]) };
+  await assert.rejects(sink.write(speex), { code: 'RTMP_ERR_IO', message: /^cannot write Speex audio into Matroska/ });
+  await assert.rejects(sink.close(), { message: /^cannot write Speex audio/ });
   await assert.rejects(stat(file), { code: 'ENOENT' });
 });
 
@@ -150,6 +150,6 @@ test('formats: by extension, --format, and the checks made before connecting', (
   assert.throws(() => parseFormatOption('avi'), { code: 'RTMP_ERR_USAGE', message: /--format must be one of flv, mp4, mov, mkv, webm/ });
   assert.throws(() => checkSinkOptions('-', { format: 'mp4' }), { code: 'RTMP_ERR_USAGE', message: /-o - writes FLV to stdout/ });
   assert.throws(() => checkSinkOptions('a.mkv', { format: 'mkv', fastStart: true }), { code: 'RTMP_ERR_USAGE', message: /--faststart is for MP4 and MOV/ });
-  assert.throws(() => checkSinkOptions('a.webm', { format: 'webm' }), { code: 'RTMP_ERR_USAGE', message: /^cannot write H.264 or AAC into WebM/ });
+  checkSinkOptions('a.webm', { format: 'webm' }); // codecs are checked when the stream says them
   checkSinkOptions('a.mov', { format: 'mov', fastStart: true });
 });

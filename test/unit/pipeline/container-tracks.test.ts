@@ -41,8 +41,8 @@ test('sample.flv: one start with H.264 and AAC configurations, every frame, pts 
   assert.equal(start.video?.codecString.startsWith('avc1.4d'), true, 'Main profile');
   assert.deepEqual([start.video?.width, start.video?.height], [320, 240]);
   assert.deepEqual([start.audio?.codecString, start.audio?.sampleRate, start.audio?.channels], ['mp4a.40.2', 44100, 2]);
-  assert.ok(start.video?.description.equals(avcHeader.payload.subarray(5)), 'the avcC is the sequence header body');
-  assert.ok(start.audio?.description.equals(aacHeader.payload.subarray(2)), 'the ASC is the sequence header body');
+  assert.ok(start.video?.description!.equals(avcHeader.payload.subarray(5)), 'the avcC is the sequence header body');
+  assert.ok(start.audio?.description!.equals(aacHeader.payload.subarray(2)), 'the ASC is the sequence header body');
   assert.equal(steps.indexOf(start), 0, 'tracks before samples');
   const got = samples(steps);
   assert.equal(got.filter((s) => s.kind === 'video').length, 125);
@@ -135,8 +135,10 @@ test('a repeated sequence header is silent; a changed one warns once', () => {
 });
 
 test('a codec the container cannot hold is one error naming codec and container', () => {
-  const mp3: MediaPacket = { type: PacketType.Audio, timestamp: 0, payload: Buffer.from([0x2f, 0xff, 0xfb]) };
-  assert.throws(() => new TrackPlanner(MP4).push(mp3), { code: 'RTMP_ERR_IO', message: /^cannot write MP3 audio into MP4: rtmp writes H.264 video and AAC audio/ });
+  const speex: MediaPacket = { type: PacketType.Audio, timestamp: 0, payload: Buffer.from([0xb2, 1, 2]) };
+  assert.throws(() => new TrackPlanner(MP4).push(speex), { code: 'RTMP_ERR_IO', message: /^cannot write Speex audio into MP4: rtmp writes H.264, HEVC, AV1, VP9 and VP8 video and AAC, Opus, MP3, AC-3 and FLAC audio/ });
+  const h264: MediaPacket = { type: PacketType.Video, timestamp: 0, payload: Buffer.from([0x17, 0, 0, 0, 0]) };
+  assert.throws(() => new TrackPlanner(CONTAINER_CAPABILITIES.webm).push(h264), { message: /^cannot write H.264\/AVC video into WebM: WebM holds only VP8, VP9 or AV1 video and Opus audio/ });
   const vp6: MediaPacket = { type: PacketType.Video, timestamp: 0, payload: Buffer.from([0x14, 0, 0]) };
   assert.throws(() => new TrackPlanner(CONTAINER_CAPABILITIES.mkv).push(vp6), { message: /^cannot write On2 VP6 video into Matroska/ });
 });
