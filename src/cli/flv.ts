@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import type { FlvCheckResult, FlvCheckProblem } from '../flv/check.js';
 import { IoError, UsageError } from '../errors.js';
-import { checkFlvFile, fixFlvFile } from '../pipeline/flv-check.js';
+import { checkFlvFile, fixFlvFile, type FlvFixOutcome } from '../pipeline/flv-check.js';
 import { checkSinkOptions, formatOfPath, parseFormatOption } from '../pipeline/media-sink.js';
 import { ExitCode } from './exit-codes.js';
 import { formatBytes, formatMs, type Reporter } from './ui.js';
@@ -23,12 +23,14 @@ interface CheckRaw {
 interface FixRaw {
   output?: string;
   force?: boolean;
+  json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
 }
 
 interface ConvertRaw {
   force?: boolean;
+  json?: boolean;
   format?: string;
   fragmented?: boolean;
   quiet?: boolean;
@@ -68,6 +70,7 @@ export function registerFlv(program: Command, ctx: RunContext): void {
     .argument('<file>', 'FLV file')
     .option('-o, --output <file>', 'write a repaired copy (header, rebuilt metadata, every whole tag) instead of changing <file>')
     .option('-y, --force', 'overwrite the -o file if it exists')
+    .option('--json', 'NDJSON events on stdout: warnings, then one done event (file, action, exitCode, ...) or an error event')
     .option('-v, --verbose', 'stack traces on errors')
     .option('-q, --quiet', 'print nothing but the error line')
     .addHelpText('after', EXIT_HELP)
@@ -80,6 +83,7 @@ export function registerFlv(program: Command, ctx: RunContext): void {
     .option('--format <name>', 'output format whatever the extension: mp4, mov, mkv, webm')
     .option('--fragmented', 'MP4/MOV: write a fragmented MP4 in one pass instead of reading the input twice for a moov-first file')
     .option('-y, --force', 'overwrite the output file if it exists')
+    .option('--json', 'NDJSON events on stdout: warnings, then one done event (output, format, durationMs, video, audio, bytes) or an error event')
     .option('-v, --verbose', 'stack traces on errors')
     .option('-q, --quiet', 'print nothing but the error line')
     .addHelpText('after', CONVERT_HELP)
@@ -123,6 +127,7 @@ async function convertCommand(input: string, output: string, raw: ConvertRaw, re
     onInputWarning: (m, offset) => reporter.warn(`${input}: ${m} (byte offset ${offset})`),
   });
   if (!summary.written) throw new IoError(`${input === '-' ? 'stdin' : input} holds no audio or video to convert; ${output} was not written`);
+  reporter.event('done', { input, output, format, durationMs: summary.durationMs, video: summary.video, audio: summary.audio, bytes: summary.bytes });
   reporter.success(
     `wrote ${output}: ${format.toUpperCase()}, ${formatMs(summary.durationMs)}, ${summary.video} video and ${summary.audio} audio samples, ${formatBytes(summary.bytes)}`,
   );
@@ -141,6 +146,14 @@ async function checkCommand(file: string, raw: CheckRaw, reporter: Reporter): Pr
 async function fixCommand(file: string, raw: FixRaw, reporter: Reporter): Promise<number> {
   const opts = raw.output !== undefined ? { output: raw.output, force: raw.force ?? false } : {};
   const outcome = await fixFlvFile(file, opts);
+  const { before: _before, ...details } = outcome; // the full check result is `flv check --json`'s job
+  const exitCode = await reportFix(file, outcome, reporter);
+  reporter.event('done', { file, ...details, exitCode });
+  return exitCode;
+}
+
+/** The lines for a fix outcome, and its exit code. */
+async function reportFix(file: string, outcome: FlvFixOutcome, reporter: Reporter): Promise<number> {
   const { before } = outcome;
   switch (outcome.action) {
     case 'none':

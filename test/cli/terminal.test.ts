@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RtmpServer } from '../../src/server/rtmp-server.js';
 import { PacketType } from '../../src/media/packet.js';
@@ -94,6 +94,25 @@ test('serve --json reports each connection, publish and unpublish as events, key
   const unpublish = ev.find((e) => e.type === 'unpublish')!;
   assert.equal(unpublish.stream, 'live/****');
   assert.equal(unpublish.packets, (await packetsOf(sampleFlv)).length, 'the server counted every packet published');
+});
+
+test('flv fix --json and flv convert --json end with one done event', async () => {
+  const dir = await tempDir('flv-json');
+  const copy = path.join(dir, 'copy.flv');
+  await writeFile(copy, await readFile(sampleFlv));
+  const fix = await rtmpCli(['flv', 'fix', '--json', copy]);
+  assert.equal(fix.code, 0, fix.stderr);
+  assertPlain('flv fix --json', fix);
+  assert.deepEqual(events(fix).map((e) => [e.type, e.action, e.exitCode]), [['done', 'none', 0]]);
+  const out = path.join(dir, 'out.mkv');
+  const conv = await rtmpCli(['flv', 'convert', '--json', sampleFlv, out]);
+  assert.equal(conv.code, 0, conv.stderr);
+  assertPlain('flv convert --json', conv);
+  const done = events(conv).at(-1)!;
+  const media = (await packetsOf(sampleFlv)).filter((p) => p.type !== PacketType.Data);
+  assert.equal(done.type, 'done');
+  assert.equal((done.video as number) + (done.audio as number), media.filter((p) => p.payload.length > 2 && p.payload[1] === 1).length, 'every coded frame went into the MKV');
+  assert.equal(done.format, 'mkv');
 });
 
 test('--json failures end with an error event carrying the exit code; play --json -o - is a usage error', async () => {
