@@ -10,14 +10,12 @@
 import type { AmfObject, AmfValue } from '../amf/value.js';
 import { asObject, expectNumber, expectString, getNumber, getString } from '../amf/expect.js';
 import { LimitError, ProtocolError } from '../errors.js';
-import { resolveLimits, type Limits } from '../limits.js';
-import { PacketType, type MediaPacket } from '../media/packet.js';
-import { ChunkDecoder } from './chunk-decoder.js';
-import { ChunkEncoder } from './chunk-encoder.js';
-import { decodeCommand, encodeCommand, type Command } from './commands.js';
+import type { Limits } from '../limits.js';
+import type { MediaPacket } from '../media/packet.js';
+import { decodeCommand, type Command } from './commands.js';
 import * as control from './control.js';
 import { CSID, MessageType, UserControlEvent, type RtmpMessage } from './message.js';
-import { AckTracker, messageToPacket } from './session-common.js';
+import { messageToPacket, SessionBase } from './session-common.js';
 
 /** What the client asked for, in order. */
 export type ServerSessionEvent =
@@ -50,63 +48,30 @@ export interface ServerSessionOptions {
   onMessage?: (direction: 'in' | 'out', message: RtmpMessage) => void;
 }
 
-/** Bytes to send and requests to act on. */
-export interface ServerSessionOutput {
-  out: Buffer[];
-  events: ServerSessionEvent[];
-}
-
 /** What the connect reply says about the server (the values FMS and nginx-rtmp send). */
 const SERVER_PROPERTIES = { fmsVer: 'FMS/3,0,1,123', capabilities: 31 } as const;
 
 /** The server half of one connection. */
-export class ServerSession {
-  private readonly decoder: ChunkDecoder;
-  private readonly encoder = new ChunkEncoder(128);
-  private readonly limits: Limits;
-  private readonly onMessage: ServerSessionOptions['onMessage'];
+export class ServerSession extends SessionBase<ServerSessionEvent> {
   private readonly chunkSize: number;
   private readonly window: number;
   private readonly maxStreams: number;
   private readonly streams = new Set<number>();
   private nextStreamId = 1;
   private connectSeen = false;
-  /** Window the client asked us to acknowledge at (0 = never). */
-  private readonly acks = new AckTracker();
-  private receivedBase = 0;
   /** The app the client connected to (without any query), once it sent connect. */
   app: string | undefined;
 
   constructor(opts: ServerSessionOptions = {}) {
-    this.limits = resolveLimits(opts.limits);
-    this.decoder = new ChunkDecoder(this.limits);
-    this.onMessage = opts.onMessage;
+    super(opts);
     this.chunkSize = opts.chunkSize ?? 4096;
     this.window = opts.windowAckSize ?? 5_000_000;
     this.maxStreams = opts.maxStreams ?? this.limits.maxStreamsPerConnection;
   }
 
-  /** Chunk size the client uses towards us. */
-  get inChunkSize(): number {
-    return this.decoder.chunkSize;
-  }
-
-  get outChunkSize(): number {
-    return this.encoder.chunkSize;
-  }
-
-  get bytesReceived(): number {
-    return this.receivedBase + this.decoder.bytesReceived;
-  }
-
   /** Message streams currently created on this connection. */
   get openStreams(): ReadonlySet<number> {
     return this.streams;
-  }
-
-  /** Counts bytes the handshake already received, so acknowledgements report the whole connection. */
-  addHandshakeBytes(n: number): void {
-    this.receivedBase += n;
   }
 
   /**
@@ -187,33 +152,14 @@ export class ServerSession {
 
   /** A media or data packet; the payload is never copied (chunks are views of it). */
   sendMedia(streamId: number, packet: MediaPacket): Buffer[] {
-    const csid = packet.type === PacketType.Audio ? CSID.Audio : packet.type === PacketType.Video ? CSID.Video : CSID.Data;
-    return this.send({ csid, typeId: packet.type, timestamp: packet.timestamp, streamId, payload: packet.payload });
+    return this.encodeMedia(streamId, packet);
   }
 
   private command(streamId: number, csid: number, name: string, txn: number, obj: AmfValue, ...args: AmfValue[]): Buffer[] {
-    return this.send({ csid, typeId: MessageType.CommandAmf0, timestamp: 0, streamId, payload: encodeCommand(name, txn, obj, ...args) });
+    return this.sendCommand(streamId, csid, name, txn, obj, args);
   }
 
-  private send(msg: RtmpMessage): Buffer[] {
-    this.onMessage?.('out', msg);
-    return this.encoder.encode(msg);
-  }
-
-  /** Feeds received bytes; returns replies to send and requests, in order. */
-  handleInput(data: Buffer): ServerSessionOutput {
-    const out: Buffer[] = [];
-    const events: ServerSessionEvent[] = [];
-    for (const msg of this.decoder.push(data)) {
-      this.onMessage?.('in', msg);
-      this.dispatch(msg, out, events);
-    }
-    const ack = this.acks.due(this.bytesReceived);
-    if (ack) out.push(...this.send(ack));
-    return { out, events };
-  }
-
-  private dispatch(msg: RtmpMessage, out: Buffer[], events: ServerSessionEvent[]): void {
+  protected dispatch(msg: RtmpMessage, out: Buffer[], events: ServerSessionEvent[]): void {
     switch (msg.typeId) {
       case MessageType.SetChunkSize:
       case MessageType.Abort:

@@ -9,15 +9,12 @@
 import type { AmfValue } from '../amf/value.js';
 import { encodeAmf0 } from '../amf/amf0.js';
 import { ProtocolError } from '../errors.js';
-import { resolveLimits, type Limits } from '../limits.js';
+import type { Limits } from '../limits.js';
 import { PacketType, type MediaPacket } from '../media/packet.js';
 import { tsAdd } from '../media/timestamp.js';
-import { ChunkDecoder } from './chunk-decoder.js';
-import { ChunkEncoder } from './chunk-encoder.js';
 import {
   connectObject,
   decodeCommand,
-  encodeCommand,
   statusInfo,
   type Command,
   type ConnectParams,
@@ -25,7 +22,7 @@ import {
 } from './commands.js';
 import * as control from './control.js';
 import { CSID, MessageType, UserControlEvent, type RtmpMessage } from './message.js';
-import { AckTracker, messageToPacket } from './session-common.js';
+import { messageToPacket, SessionBase } from './session-common.js';
 
 /** What the input produced, in order. */
 export type SessionEvent =
@@ -44,58 +41,24 @@ export interface SessionOptions {
   onMessage?: (direction: 'in' | 'out', message: RtmpMessage) => void;
 }
 
-/** Bytes to send and events to act on. */
-export interface SessionOutput {
-  out: Buffer[];
-  events: SessionEvent[];
-}
-
-export class ClientSession {
-  private readonly decoder: ChunkDecoder;
-  private readonly encoder = new ChunkEncoder(128);
-  private readonly limits: Limits;
-  private readonly onMessage: SessionOptions['onMessage'];
+export class ClientSession extends SessionBase<SessionEvent> {
   private readonly wantChunkSize: number;
   private nextTransaction = 1;
   private readonly pending = new Map<number, string>();
-  /** Window the server asked us to acknowledge at (0 = never). */
-  private readonly acks = new AckTracker();
   private lastWindowSent = 0;
-  /** Total bytes received, including the handshake bytes the shell reports. */
-  private receivedBase = 0;
   /** The server's Set Peer Bandwidth, for reports. */
   peerBandwidth: number | undefined;
   /** Bytes sent as media, for reports. */
   mediaBytesOut = 0;
 
   constructor(opts: SessionOptions = {}) {
-    this.limits = resolveLimits(opts.limits);
-    this.decoder = new ChunkDecoder(this.limits);
-    this.onMessage = opts.onMessage;
+    super(opts);
     this.wantChunkSize = opts.chunkSize ?? 4096;
-  }
-
-  /** Chunk size the server uses towards us. */
-  get inChunkSize(): number {
-    return this.decoder.chunkSize;
-  }
-
-  get outChunkSize(): number {
-    return this.encoder.chunkSize;
   }
 
   /** Window acknowledgement size the server announced. */
   get windowAckSize(): number {
     return this.acks.size;
-  }
-
-  get bytesReceived(): number {
-    return this.receivedBase + this.decoder.bytesReceived;
-  }
-
-  /** Counts bytes the handshake already received, so acknowledgements report the whole connection. */
-  addHandshakeBytes(n: number): void {
-    this.receivedBase += n;
   }
 
   /** First bytes after the handshake: announce our chunk size (sent at the default 128, then applied). */
@@ -146,47 +109,11 @@ export class ClientSession {
 
   /** A media or data packet, payload untouched. */
   sendMedia(streamId: number, packet: MediaPacket): Buffer[] {
-    const csid = packet.type === PacketType.Audio ? CSID.Audio : packet.type === PacketType.Video ? CSID.Video : CSID.Data;
     this.mediaBytesOut += packet.payload.length;
-    return this.send({ csid, typeId: packet.type, timestamp: packet.timestamp, streamId, payload: packet.payload });
+    return this.encodeMedia(streamId, packet);
   }
 
-  private sendCommand(
-    streamId: number,
-    csid: number,
-    name: string,
-    transactionId: number,
-    commandObject: AmfValue,
-    args: AmfValue[],
-  ): Buffer[] {
-    const payload = encodeCommand(name, transactionId, commandObject, ...args);
-    return this.send({ csid, typeId: MessageType.CommandAmf0, timestamp: 0, streamId, payload });
-  }
-
-  private send(msg: RtmpMessage): Buffer[] {
-    this.onMessage?.('out', msg);
-    return this.encoder.encode(msg);
-  }
-
-  /** Feeds received bytes; returns replies to send and events, in order. */
-  handleInput(data: Buffer): SessionOutput {
-    const out: Buffer[] = [];
-    const events: SessionEvent[] = [];
-    const messages = this.decoder.push(data);
-    for (const msg of messages) {
-      this.onMessage?.('in', msg);
-      this.dispatch(msg, out, events);
-    }
-    this.maybeAcknowledge(out);
-    return { out, events };
-  }
-
-  private maybeAcknowledge(out: Buffer[]): void {
-    const ack = this.acks.due(this.bytesReceived);
-    if (ack) out.push(...this.send(ack));
-  }
-
-  private dispatch(msg: RtmpMessage, out: Buffer[], events: SessionEvent[]): void {
+  protected dispatch(msg: RtmpMessage, out: Buffer[], events: SessionEvent[]): void {
     switch (msg.typeId) {
       case MessageType.SetChunkSize:
       case MessageType.Abort:
