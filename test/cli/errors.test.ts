@@ -8,19 +8,10 @@ import assert from 'node:assert/strict';
 import { access, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { rtmpBin, rtmpCli, run, sampleFlv, tempDir, freePort } from '../helpers/peers.js';
-import { startFakeServer } from '../helpers/fake-server.js';
+import { refuseWithStatus, startFakeServer } from '../helpers/fake-server.js';
+import { assertOneErrorLine } from '../helpers/assert-cli.js';
 
 const KEY = 'sk_live_SECRETKEY123';
-
-/** Exactly one non-empty stderr line, starting with "error:", with no stack and no key. */
-function assertOneErrorLine(stderr: string, re: RegExp): void {
-  const lines = stderr.split('\n').filter((l) => l.trim() !== '');
-  assert.equal(lines.length, 1, `expected one stderr line, got:\n${stderr}`);
-  assert.match(lines[0]!, /^error: /);
-  assert.match(lines[0]!, re);
-  assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace without --verbose');
-  assert.ok(!stderr.includes(KEY), 'the stream key must not be printed');
-}
 
 test('usage errors exit 2: unknown option, missing argument, bad URL scheme, bad duration', async () => {
   const cases: Array<[string[], RegExp]> = [
@@ -42,7 +33,7 @@ test('usage errors exit 2: unknown option, missing argument, bad URL scheme, bad
 test('a missing input file exits 3 naming the file, before any network step', async () => {
   const r = await rtmpCli(['publish', '/nonexistent/x.flv', `rtmp://127.0.0.1:1/live/${KEY}`]);
   assert.equal(r.code, 3);
-  assertOneErrorLine(r.stderr, /cannot open '\/nonexistent\/x\.flv': no such file/);
+  assertOneErrorLine(r.stderr, /cannot open '\/nonexistent\/x\.flv': no such file/, [KEY]);
 });
 
 test('a file that is not an FLV exits 3 with the offset', async () => {
@@ -51,14 +42,14 @@ test('a file that is not an FLV exits 3 with the offset', async () => {
   await writeFile(bad, 'this is not a video file at all');
   const r = await rtmpCli(['publish', bad, `rtmp://127.0.0.1:1/live/${KEY}`]);
   assert.equal(r.code, 3);
-  assertOneErrorLine(r.stderr, /not an FLV.*offset 0/i);
+  assertOneErrorLine(r.stderr, /not an FLV.*offset 0/i, [KEY]);
 });
 
 test('a refused connection exits 4 naming the address', async () => {
   const port = await freePort();
   const r = await rtmpCli(['publish', sampleFlv, `rtmp://127.0.0.1:${port}/live/${KEY}`]);
   assert.equal(r.code, 4);
-  assertOneErrorLine(r.stderr, new RegExp(`refused by 127\\.0\\.0\\.1:${port}`));
+  assertOneErrorLine(r.stderr, new RegExp(`refused by 127\\.0\\.0\\.1:${port}`), [KEY]);
 });
 
 test('a server answering the handshake with HTTP exits 5', async () => {
@@ -66,24 +57,18 @@ test('a server answering the handshake with HTTP exits 5', async () => {
   try {
     const r = await rtmpCli(['play', server.url('live', KEY), '-o', '-']);
     assert.equal(r.code, 5);
-    assertOneErrorLine(r.stderr, /HTTP/);
+    assertOneErrorLine(r.stderr, /HTTP/, [KEY]);
   } finally {
     await server.close();
   }
 });
 
 test('a refused publish exits 6 with the server status code; --verbose adds the trace but never the key', async () => {
-  const server = await startFakeServer({
-    onCommand: (conn, cmd, msg) => {
-      if (cmd.name !== 'publish') return false;
-      conn.status(msg.streamId, 'error', 'NetStream.Publish.BadName', 'Already publishing');
-      return true;
-    },
-  });
+  const server = await startFakeServer(refuseWithStatus('publish', 'NetStream.Publish.BadName', 'Already publishing'));
   try {
     const r = await rtmpCli(['publish', sampleFlv, server.url('live', KEY)]);
     assert.equal(r.code, 6);
-    assertOneErrorLine(r.stderr, /NetStream\.Publish\.BadName/);
+    assertOneErrorLine(r.stderr, /NetStream\.Publish\.BadName/, [KEY]);
     const v = await rtmpCli(['publish', '--verbose', sampleFlv, server.url('live', KEY)]);
     assert.equal(v.code, 6);
     assert.match(v.stderr, /-> CommandAMF0 csid=3 .*'connect'/);
@@ -97,19 +82,13 @@ test('a refused publish exits 6 with the server status code; --verbose adds the 
 });
 
 test('a refused play exits 6 naming Play.StreamNotFound in plain words, and writes no file', async () => {
-  const server = await startFakeServer({
-    onCommand: (conn, cmd, msg) => {
-      if (cmd.name !== 'play') return false;
-      conn.status(msg.streamId, 'error', 'NetStream.Play.StreamNotFound', 'No such stream');
-      return true;
-    },
-  });
+  const server = await startFakeServer(refuseWithStatus('play', 'NetStream.Play.StreamNotFound', 'No such stream'));
   try {
     const dir = await tempDir('rtmp-cli-');
     const out = path.join(dir, 'never.flv');
     const r = await rtmpCli(['play', server.url('vod', KEY), '-o', out]);
     assert.equal(r.code, 6);
-    assertOneErrorLine(r.stderr, /NetStream\.Play\.StreamNotFound \(No such stream\) — no such stream on the server/);
+    assertOneErrorLine(r.stderr, /NetStream\.Play\.StreamNotFound \(No such stream\) — no such stream on the server/, [KEY]);
     await assert.rejects(access(out), 'no output file is created when play is refused');
   } finally {
     await server.close();
@@ -122,7 +101,7 @@ test('a server that never answers play exits 7 within the timeout', async () => 
     const started = Date.now();
     const r = await rtmpCli(['play', '--timeout', '500ms', server.url('live', KEY), '-o', '-']);
     assert.equal(r.code, 7);
-    assertOneErrorLine(r.stderr, /timed out after 500 ms waiting for NetStream\.Play\.Start/);
+    assertOneErrorLine(r.stderr, /timed out after 500 ms waiting for NetStream\.Play\.Start/, [KEY]);
     assert.ok(Date.now() - started < 10_000);
   } finally {
     await server.close();

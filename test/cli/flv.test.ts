@@ -8,18 +8,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { probePackets, requirePeer, rtmpCli, sampleFlv, tempDir, type ProbedPacket } from '../helpers/peers.js';
+import { assertOneErrorLine } from '../helpers/assert-cli.js';
 
 /** The sample's onMetaData tag: header at 13, 11 + body + 4 bytes. */
 async function sample(): Promise<{ bytes: Buffer; metaEnd: number }> {
   const bytes = await readFile(sampleFlv);
   return { bytes, metaEnd: 13 + 11 + bytes.readUIntBE(14, 3) + 4 };
-}
-
-function oneErrorLine(stderr: string, re: RegExp): void {
-  const lines = stderr.split('\n').filter((l) => l.trim() !== '');
-  assert.equal(lines.length, 1, `expected one stderr line, got:\n${stderr}`);
-  assert.match(lines[0]!, /^error: /);
-  assert.match(lines[0]!, re);
 }
 
 /** ffprobe's packets of `fixed` are the source's first packets of each track, hash for hash. */
@@ -53,7 +47,7 @@ test('flv check on a cut file exits 11 naming the partial tag and its offset; fi
   await writeFile(file, bytes.subarray(0, 100_000));
   const r = await rtmpCli(['flv', 'check', file]);
   assert.equal(r.code, 11, r.stderr);
-  oneErrorLine(r.stderr, /is repairable: partial audio tag \(52 of 176 body bytes\) at byte offset 99933.*rtmp flv fix/);
+  assertOneErrorLine(r.stderr, /is repairable: partial audio tag \(52 of 176 body bytes\) at byte offset 99933.*rtmp flv fix/);
   assert.match(r.stdout.toString(), /repairable/);
 
   const j = await rtmpCli(['flv', 'check', '--json', file]);
@@ -90,7 +84,7 @@ test('flv fix on a file cut inside or before its last PreviousTagSize writes it 
     await writeFile(file, bytes.subarray(0, bytes.length - missing));
     const r = await rtmpCli(['flv', 'check', file]);
     assert.equal(r.code, 11);
-    oneErrorLine(r.stderr, new RegExp(`(partial|missing) PreviousTagSize.* at byte offset ${bytes.length - 4}`));
+    assertOneErrorLine(r.stderr, new RegExp(`(partial|missing) PreviousTagSize.* at byte offset ${bytes.length - 4}`));
     const fix = await rtmpCli(['flv', 'fix', file]);
     assert.equal(fix.code, 0, fix.stderr);
     assert.match(fix.stderr, /wrote the last PreviousTagSize/);
@@ -107,10 +101,10 @@ test('flv check/fix on garbage mid-file: damaged at its offset, exit 11, file un
   await writeFile(file, bad);
   const r = await rtmpCli(['flv', 'check', file]);
   assert.equal(r.code, 11);
-  oneErrorLine(r.stderr, new RegExp(`is damaged: not a tag header .* at byte offset ${at}`));
+  assertOneErrorLine(r.stderr, new RegExp(`is damaged: not a tag header .* at byte offset ${at}`));
   const fix = await rtmpCli(['flv', 'fix', file]);
   assert.equal(fix.code, 11);
-  oneErrorLine(fix.stderr, new RegExp(`damaged: .*byte offset ${at}; not modified`));
+  assertOneErrorLine(fix.stderr, new RegExp(`damaged: .*byte offset ${at}; not modified`));
   assert.deepEqual(await readFile(file), bad);
 });
 
@@ -123,11 +117,11 @@ test('flv fix without onMetaData needs -o; -o writes a repaired copy, refusing t
   await writeFile(file, noMeta);
   const check = await rtmpCli(['flv', 'check', file]);
   assert.equal(check.code, 11);
-  oneErrorLine(check.stderr, /is repairable: partial .* at byte offset \d+/);
+  assertOneErrorLine(check.stderr, /is repairable: partial .* at byte offset \d+/);
 
   const inPlace = await rtmpCli(['flv', 'fix', file]);
   assert.equal(inPlace.code, 11);
-  oneErrorLine(inPlace.stderr, /has no onMetaData tag; use -o/);
+  assertOneErrorLine(inPlace.stderr, /has no onMetaData tag; use -o/);
   assert.deepEqual(await readFile(file), noMeta, 'not modified');
 
   const copy = await rtmpCli(['flv', 'fix', file, '-o', out]);
@@ -137,7 +131,7 @@ test('flv fix without onMetaData needs -o; -o writes a repaired copy, refusing t
 
   const exists = await rtmpCli(['flv', 'fix', file, '-o', out]);
   assert.equal(exists.code, 3);
-  oneErrorLine(exists.stderr, /exists; use --force/);
+  assertOneErrorLine(exists.stderr, /exists; use --force/);
   const forced = await rtmpCli(['flv', 'fix', file, '-o', out, '--force']);
   assert.equal(forced.code, 0, forced.stderr);
 });
@@ -148,8 +142,8 @@ test('flv check on something that is not FLV, or missing, is an input error (3)'
   await writeFile(file, 'hello world');
   const r = await rtmpCli(['flv', 'check', file]);
   assert.equal(r.code, 3);
-  oneErrorLine(r.stderr, /not an FLV file/);
+  assertOneErrorLine(r.stderr, /not an FLV file/);
   const missing = await rtmpCli(['flv', 'check', path.join(dir, 'nope.flv')]);
   assert.equal(missing.code, 3);
-  oneErrorLine(missing.stderr, /no such file/);
+  assertOneErrorLine(missing.stderr, /no such file/);
 });

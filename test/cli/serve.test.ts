@@ -8,14 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { rtmpCli, tempDir } from '../helpers/peers.js';
-
-function assertOneErrorLine(stderr: string, re: RegExp): void {
-  const lines = stderr.split('\n').filter((l) => l.trim() !== '');
-  assert.equal(lines.length, 1, `expected one stderr line, got:\n${stderr}`);
-  assert.match(lines[0]!, /^error: /);
-  assert.match(lines[0]!, re);
-  assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace without --verbose');
-}
+import { assertOneErrorLine } from '../helpers/assert-cli.js';
 
 test('rtmp serve on a port already in use exits 4 with one error line naming the address', async () => {
   const blocker = net.createServer();

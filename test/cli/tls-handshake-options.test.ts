@@ -10,16 +10,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { rtmpCli, sampleFlv, tempDir } from '../helpers/peers.js';
+import { assertOneErrorLine } from '../helpers/assert-cli.js';
 
 const KEY = 'sk_tls_SECRET';
-
-function oneErrorLine(stderr: string): string {
-  const lines = stderr.split('\n').filter((l) => l.trim() !== '');
-  assert.equal(lines.length, 1, `expected one stderr line, got:\n${stderr}`);
-  assert.match(lines[0]!, /^error: /);
-  assert.ok(!stderr.includes(KEY), 'the stream key must not be printed');
-  return lines[0]!;
-}
 
 /** A TCP server on 127.0.0.1 that does `onData` with the first bytes a client sends. */
 async function tcpServer(t: TestContext, onData: (socket: net.Socket) => void): Promise<number> {
@@ -45,7 +38,7 @@ test('bad --handshake and --ca-file values: usage (2) or input (3) errors before
   for (const [args, code, re] of cases) {
     const r = await rtmpCli(args);
     assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
-    assert.match(oneErrorLine(r.stderr), re);
+    assertOneErrorLine(r.stderr, re, [KEY]);
   }
 });
 
@@ -53,14 +46,14 @@ test('rtmps:// to a server that answers in plain text: one line saying it is not
   const port = await tcpServer(t, (s) => s.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
   const r = await rtmpCli(['play', `rtmps://127.0.0.1:${port}/live/${KEY}`, '-o', '-']);
   assert.equal(r.code, 4, r.stderr);
-  assert.match(oneErrorLine(r.stderr), new RegExp(`TLS handshake with rtmps://127\\.0\\.0\\.1:${port} failed: the server does not answer with TLS`));
+  assertOneErrorLine(r.stderr, new RegExp(`TLS handshake with rtmps://127\\.0\\.0\\.1:${port} failed: the server does not answer with TLS`), [KEY]);
 });
 
 test('rtmps:// to a server that hangs up during the TLS handshake: one line, exit 4', async (t) => {
   const port = await tcpServer(t, (s) => s.destroy());
   const r = await rtmpCli(['publish', sampleFlv, `rtmps://localhost:${port}/live/${KEY}`]);
   assert.equal(r.code, 4, r.stderr);
-  assert.match(oneErrorLine(r.stderr), new RegExp(`TLS handshake with rtmps://localhost:${port} failed: the server closed the connection`));
+  assertOneErrorLine(r.stderr, new RegExp(`TLS handshake with rtmps://localhost:${port} failed: the server closed the connection`), [KEY]);
 });
 
 test('rtmp:// to a TLS port is still explained by the RTMP handshake (a hint to use rtmps://)', async (t) => {

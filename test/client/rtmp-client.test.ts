@@ -4,7 +4,7 @@ import net from 'node:net';
 import { RtmpClient } from '../../src/client/rtmp-client.js';
 import { startPublish } from '../../src/pipeline/publish.js';
 import { UserControlEvent } from '../../src/rtmp/message.js';
-import { startFakeServer } from '../helpers/fake-server.js';
+import { refuseWithStatus, startFakeServer } from '../helpers/fake-server.js';
 
 const quick = { timeoutMs: 1500 };
 
@@ -35,13 +35,7 @@ test('connect, createStream and publish against a scripted server, in FMLE order
 });
 
 test('a refused publish is a RemoteStatusError carrying the server status code', async () => {
-  const server = await startFakeServer({
-    onCommand: (conn, cmd, msg) => {
-      if (cmd.name !== 'publish') return false;
-      conn.status(msg.streamId, 'error', 'NetStream.Publish.BadName', 'Already publishing');
-      return true;
-    },
-  });
+  const server = await startFakeServer(refuseWithStatus('publish', 'NetStream.Publish.BadName', 'Already publishing'));
   try {
     const client = await RtmpClient.connect(server.url('live', 'taken'), quick);
     await assert.rejects(startPublish(client, 'taken', 'live'), (e: Error & { code?: string; status?: string }) => {
@@ -163,13 +157,7 @@ test('play yields media until StreamEOF, as nginx-rtmp ends a live stream', asyn
 });
 
 test('play of a missing stream rejects with Play.StreamNotFound', async () => {
-  const server = await startFakeServer({
-    onCommand: (conn, cmd, msg) => {
-      if (cmd.name !== 'play') return false;
-      conn.status(msg.streamId, 'error', 'NetStream.Play.StreamNotFound', 'No such stream');
-      return true;
-    },
-  });
+  const server = await startFakeServer(refuseWithStatus('play', 'NetStream.Play.StreamNotFound', 'No such stream'));
   try {
     const client = await RtmpClient.connect(server.url('vod', 'nope.flv'), quick);
     const stream = await client.createStream();

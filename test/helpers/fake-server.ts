@@ -172,3 +172,14 @@ function onMessage(conn: FakeConnection, msg: RtmpMessage, script: FakeScript): 
       return;
   }
 }
+
+/** A script whose server answers `command` (publish, play...) with an error onStatus carrying `code` on that stream. */
+export function refuseWithStatus(command: string, code: string, description: string): FakeScript {
+  return {
+    onCommand: (conn, cmd, msg) => {
+      if (cmd.name !== command) return false;
+      conn.status(msg.streamId, 'error', code, description);
+      return true;
+    },
+  };
+}

@@ -24,6 +24,7 @@ import {
   type ProbedPacket,
   type RunResult,
 } from '../helpers/peers.js';
+import { assertOneErrorLine } from '../helpers/assert-cli.js';
 
 // ffmpeg takes the URL's userinfo literally (no percent-decoding), so its password stays URL-safe.
 const ALICE = { user: 'alice', password: 'Al1ce-pw_2718' };
@@ -121,13 +122,6 @@ test('relay: the source authenticates with --user/--password (adobe), the destin
 });
 
 /** One stderr line, starting `error: `, matching `re`. */
-function oneErrorLine(r: RunResult, re: RegExp): void {
-  const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
-  assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0]!, /^error: /);
-  assert.match(lines[0]!, re);
-}
-
 test('refused credentials: one clear line and exit 12 from publish, play, probe and relay; never the password', async (t) => {
   const adobe = await gate(t, 'adobe');
   const llnw = await gate(t, 'llnw');
@@ -143,7 +137,7 @@ test('refused credentials: one clear line and exit 12 from publish, play, probe 
     const r = await p;
     assert.equal(r.code, 12, `${what}: exit ${r.code}\n${r.stderr}`);
     if (what.startsWith('relay')) assert.match(r.stderr, re);
-    else oneErrorLine(r, re);
+    else assertOneErrorLine(r.stderr, re);
     assertNoPassword(r, wrong.password, 'whatever1', ALICE.password);
   }
 });
@@ -163,7 +157,7 @@ test('where the password comes from: --password over the URL\'s, the URL\'s over
     assertNoPassword(r, ALICE.password, 'wrong-one');
   }
   assert.equal(noUser.code, 2, noUser.stderr);
-  oneErrorLine(noUser, /--password needs a user name: --user <name> or rtmp:\/\/user@host\/app\/key/);
+  assertOneErrorLine(noUser.stderr, /--password needs a user name: --user <name> or rtmp:\/\/user@host\/app\/key/);
   assert.deepEqual(outcomes(s).filter((o) => o === 'accepted').length, 3);
 });
 

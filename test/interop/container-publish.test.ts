@@ -16,6 +16,7 @@ import { PacketType } from '../../src/media/packet.js';
 import { parseVideoTagHeader } from '../../src/media/video-tag.js';
 import { assertPublishedTwice, EOF_ONLY_APP, havePeers, packetsOf, startRecorder } from '../helpers/interop.js';
 import { comparePackets, ffmpegCopy, freePort, genFlv, probePackets, rtmpCli, runOk, startNginx, tempDir, waitForExit, type GenFlvOptions } from '../helpers/peers.js';
+import { assertOneErrorLine } from '../helpers/assert-cli.js';
 
 const SOURCES: Record<string, GenFlvOptions> = {
   // 30 fps, x264 veryfast (B-frames with pyramid), AAC 44.1 kHz.
@@ -113,13 +114,6 @@ async function publishBadInput(file: string): Promise<{ code: number; stderr: st
   return rtmpCli(['publish', '--no-realtime', file, `rtmp://127.0.0.1:${port}/live/x`], { timeoutMs: 20_000 });
 }
 
-function assertOneLine(stderr: string, pattern: RegExp): void {
-  const lines = stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `one line expected:\n${stderr}`);
-  assert.match(lines[0]!, pattern);
-  assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
-}
-
 test('a VP8/Opus WebM is refused with one line naming the codec and the file, exit 3, before connecting', async (t) => {
   if (!havePeers(t, ['ffmpeg'])) return;
   const file = path.join(await tempDir('container-webm'), 'in.webm');
@@ -130,7 +124,7 @@ test('a VP8/Opus WebM is refused with one line naming the codec and the file, ex
   ], { timeoutMs: 20_000 });
   const r = await publishBadInput(file);
   assert.equal(r.code, 3, r.stderr);
-  assertOneLine(r.stderr, /^error: .*in\.webm: video codec vp8 is not supported yet \(H\.264\/HEVC\/AV1\/VP9\/AAC\/Opus\/MP3\/AC-3\/E-AC-3 only\); use an FLV input$/);
+  assertOneErrorLine(r.stderr, /^error: .*in\.webm: video codec vp8 is not supported yet \(H\.264\/HEVC\/AV1\/VP9\/AAC\/Opus\/MP3\/AC-3\/E-AC-3 only\); use an FLV input$/);
   assert.deepEqual(await probeErrorCode(file), ['RTMP_ERR_UNSUPPORTED_CODEC', 3]);
 });
 
@@ -149,7 +143,7 @@ test('a garbage .mp4, a truncated or corrupt MP4 and a truncated MKV end with on
   await writeFile(garbage, Buffer.from('this is not a movie, just some text that is long enough'.repeat(20)));
   const g = await publishBadInput(garbage);
   assert.equal(g.code, 3, g.stderr);
-  assertOneLine(g.stderr, /garbage\.mp4: not a recognisable MP4, MOV, Matroska, WebM or FLV file$/);
+  assertOneErrorLine(g.stderr, /garbage\.mp4: not a recognisable MP4, MOV, Matroska, WebM or FLV file$/);
   assert.deepEqual(await probeErrorCode(garbage), ['RTMP_ERR_CONTAINER', 3]);
 
   // No moov box (ffmpeg writes it last): cut the file in half.
@@ -158,7 +152,7 @@ test('a garbage .mp4, a truncated or corrupt MP4 and a truncated MKV end with on
   await writeFile(cut, whole.subarray(0, whole.length >> 1));
   const c = await publishBadInput(cut);
   assert.equal(c.code, 3, c.stderr);
-  assertOneLine(c.stderr, /cut\.mp4: the file has no video or audio track \(truncated\? its index, the moov box, is missing\)$/);
+  assertOneErrorLine(c.stderr, /cut\.mp4: the file has no video or audio track \(truncated\? its index, the moov box, is missing\)$/);
 
   // Four bytes of a sample count corrupted: refused at once, not gigabytes of sample table later.
   const counted = Buffer.from(whole);
@@ -169,7 +163,7 @@ test('a garbage .mp4, a truncated or corrupt MP4 and a truncated MKV end with on
   const started = performance.now();
   const b = await publishBadInput(badCount);
   assert.equal(b.code, 3, b.stderr);
-  assertOneLine(b.stderr, /count\.mp4: corrupt MP4 index: stts at byte offset \d+ describes \d+ samples, stsz holds \d+$/);
+  assertOneErrorLine(b.stderr, /count\.mp4: corrupt MP4 index: stts at byte offset \d+ describes \d+ samples, stsz holds \d+$/);
   assert.ok(performance.now() - started < 10_000, 'refused quickly');
 
   // A Matroska file cut short just ends (mediabunny drops the incomplete cluster, here the first): its header's duration gives it away.
@@ -178,7 +172,7 @@ test('a garbage .mp4, a truncated or corrupt MP4 and a truncated MKV end with on
   await writeFile(cutMkv, mkv.subarray(0, mkv.length >> 1));
   const p = await rtmpCli(['probe', '--quiet', '--duration', '0', cutMkv], { timeoutMs: 20_000 });
   assert.equal(p.code, 3, p.stderr);
-  assertOneLine(p.stderr, /cut\.mkv: the file is truncated: (its media ends at [\d.]+ s|it holds no frames), its header says 2\.5\d* s$/);
+  assertOneErrorLine(p.stderr, /cut\.mkv: the file is truncated: (its media ends at [\d.]+ s|it holds no frames), its header says 2\.5\d* s$/);
 });
 
 test('rtmp probe reads an MP4 like an FLV: codec, size and every frame counted', async (t) => {

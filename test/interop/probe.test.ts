@@ -16,6 +16,7 @@ import { startFakeServer } from '../helpers/fake-server.js';
 import { havePeers } from '../helpers/interop.js';
 import { findBinary, freePort, rtmpCli, runOk, sampleFlv, startNginx, startProcess, startRtmpCli, tempDir, type RunResult } from '../helpers/peers.js';
 import { avcSequenceHeader, synthStream } from '../unit/pipeline/probe-stream.js';
+import { assertOneErrorLine } from '../helpers/assert-cli.js';
 
 const KEY = 'probe_SECRET_key_42';
 
@@ -47,11 +48,8 @@ function json(r: RunResult): ProbeReport {
 
 /** Exactly one non-empty stderr line, "error: ...", without a stack or the key. */
 function oneErrorLine(r: RunResult, re: RegExp): void {
-  const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
-  assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0]!, /^error: /);
-  assert.match(lines[0]!, re);
-  assert.ok(!r.stderr.includes(KEY) && !r.stdout.toString().includes(KEY), 'the key is never printed');
+  assertOneErrorLine(r.stderr, re, [KEY]);
+  assert.ok(!r.stdout.toString().includes(KEY), 'the key is never printed');
 }
 
 /** The media of `known.flv`, as the probe must report it. */

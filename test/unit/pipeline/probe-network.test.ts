@@ -11,7 +11,7 @@ import { MessageType, UserControlEvent } from '../../../src/rtmp/message.js';
 import { parseRtmpUrl } from '../../../src/rtmp/url.js';
 import { probeNetwork, type NetworkProbeOptions } from '../../../src/pipeline/probe-network.js';
 import { validateProbeReport } from '../../../src/pipeline/probe-schema.js';
-import { startFakeServer, type FakeConnection, type FakeScript } from '../../helpers/fake-server.js';
+import { refuseWithStatus, startFakeServer, type FakeConnection, type FakeScript } from '../../helpers/fake-server.js';
 import { freePort } from '../../helpers/peers.js';
 import { avcSequenceHeader, synthStream } from './probe-stream.js';
 
@@ -78,13 +78,7 @@ test('a host name gets a timed DNS step with the address it resolved to', async 
 });
 
 test('a refused play: the play step fails with the server status, and what was learned is kept', async (t) => {
-  const server = await startFakeServer({
-    onCommand(conn, cmd, msg) {
-      if (cmd.name !== 'play') return false;
-      conn.status(msg.streamId, 'error', 'NetStream.Play.StreamNotFound', 'No such stream');
-      return true;
-    },
-  });
+  const server = await startFakeServer(refuseWithStatus('play', 'NetStream.Play.StreamNotFound', 'No such stream'));
   t.after(() => server.close());
   const { report, error } = await probeNetwork(options(server.url('vod', 'missing.flv')));
   assert.ok(error instanceof RemoteStatusError);
