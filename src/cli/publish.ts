@@ -13,7 +13,7 @@ import { backoffDelay } from '../pipeline/continuity.js';
 import { AbortedError, FfmpegError, IoError, UsageError } from '../errors.js';
 import type { MediaPacket } from '../media/packet.js';
 import { openMediaSource } from '../pipeline/media-source.js';
-import { pumpPublish, startPublish, type PublishStats } from '../pipeline/publish.js';
+import { connectAndPublish, pumpPublish, retirePublish, startPublish, type PublishStats } from '../pipeline/publish.js';
 import { parseScriptData } from '../flv/script-data.js';
 import { asObject, getNumber } from '../amf/expect.js';
 import { addFfmpegPublishOptions, ffmpegPublishInput, publishOperands, type FfmpegPublishRaw } from './ffmpeg-options.js';
@@ -106,17 +106,16 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
         for (let attempt = 1; ; attempt++) {
           const delayMs = backoffDelay(attempt, retry.minMs, retry.maxMs);
           reporter.warn(`reconnecting in ${formatMs(delayMs)} (attempt ${attempt} of ${retry.max})`);
-          reporter.event('reconnecting', { url: shownUrl, attempt, delayMs });
+          reporter.event('reconnecting', { url: shownTarget, attempt, delayMs });
           await sleep(delayMs, undefined, { signal: ctx.signal }).catch(() => undefined);
           if (ctx.signal.aborted) throw new AbortedError('interrupted');
           try {
-            client = await RtmpClient.connect(target, publishOpts);
-            const again = await startPublish(client, target.stream, mode);
+            const again = await connectAndPublish(target, publishOpts, mode);
+            client = again.client;
             reporter.info(`publishing to ${shownTarget} again`);
             reporter.event('publishing', { url: shownTarget, attempt });
             return again;
           } catch (e) {
-            client.destroy();
             if (attempt >= retry.max || ctx.signal.aborted) throw e;
             reporter.warn(`reconnect failed: ${e instanceof Error ? e.message : String(e)}`);
           }
@@ -126,24 +125,19 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
   // ReconnectRequest: connect and publish on the new server at the next keyframe, then end the old connection.
   const switchover = async (request: ReconnectRequest): Promise<NetStream | undefined> => {
     const why = request.description ? ` (${request.description})` : '';
-    let next: RtmpClient | undefined;
     try {
       const nextUrl = resolveReconnectUrl(target, request.tcUrl);
       const shownNext = redactUrl(nextUrl, raw.showKey ?? false);
       reporter.info(`${shownTarget} asked us to reconnect${why}; moving to ${shownNext} at this keyframe`);
-      next = await RtmpClient.connect(nextUrl, publishOpts);
-      const moved = await startPublish(next, nextUrl.stream, mode);
-      const old = client;
-      const oldStream = stream;
-      void oldStream.unpublish().catch(() => undefined).finally(() => old.close().catch(() => undefined));
-      client = next;
+      const moved = await connectAndPublish(nextUrl, publishOpts, mode);
+      retirePublish(stream);
+      client = moved.client;
       stream = moved;
       target = nextUrl;
       shownTarget = shownNext;
       reporter.event('switchover', { url: shownNext });
       return moved;
     } catch (e) {
-      next?.destroy();
       if (e instanceof AbortedError) throw e;
       reporter.warn(`could not follow the reconnect request: ${e instanceof Error ? e.message : String(e)}; staying on ${shownTarget}`);
       return undefined;

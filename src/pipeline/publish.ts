@@ -3,10 +3,11 @@
  * backpressure and a clean unpublish at the end or on abort.
  */
 import { AbortedError } from '../errors.js';
-import type { ReconnectRequest, RtmpClient } from '../client/rtmp-client.js';
+import { RtmpClient, type ClientOptions, type ReconnectRequest } from '../client/rtmp-client.js';
 import type { NetStream, PublishMode } from '../client/net-stream.js';
 import { PacketType, isAudioSequenceHeader, isVideoKeyframe, isVideoSequenceHeader, type MediaPacket } from '../media/packet.js';
 import { TimestampUnwrapper, ts32 } from '../media/timestamp.js';
+import type { RtmpUrl } from '../rtmp/url.js';
 import { HeaderCache } from './continuity.js';
 import { Pacer } from './pacer.js';
 
@@ -65,6 +66,25 @@ export async function startPublish(client: RtmpClient, name: string, mode: Publi
   const stream = await client.createStream();
   await stream.publish(name, mode);
   return stream;
+}
+
+/** Connects to `url` and publishes `url.stream` there; the connection is dropped again if publishing fails. */
+export async function connectAndPublish(url: RtmpUrl, opts: ClientOptions, mode: PublishMode): Promise<NetStream> {
+  const client = await RtmpClient.connect(url, opts);
+  try {
+    return await startPublish(client, url.stream, mode);
+  } catch (e) {
+    client.destroy();
+    throw e;
+  }
+}
+
+/** Leaves a stream that another connection has taken over: unpublish, then close, in the background; errors are of no use any more. */
+export function retirePublish(stream: NetStream): void {
+  void stream
+    .unpublish()
+    .catch(() => undefined)
+    .finally(() => stream.client.close().catch(() => undefined));
 }
 
 /**

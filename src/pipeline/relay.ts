@@ -20,7 +20,7 @@ import { PacketType, isAudioSequenceHeader, isVideoKeyframe, isVideoSequenceHead
 import { ts32 } from '../media/timestamp.js';
 import { CAPS_EX_RECONNECT } from '../rtmp/capabilities.js';
 import { redactUrl, resolveReconnectUrl, type RtmpUrl } from '../rtmp/url.js';
-import { startPublish } from './publish.js';
+import { retirePublish, startPublish } from './publish.js';
 import { HeaderCache, Rebaser, backoffDelay } from './continuity.js';
 
 export interface RelayEndpoint {
@@ -231,7 +231,7 @@ class Destination {
 
   /** At a keyframe: the new connection takes over (headers first, same timestamps) and the old one is unpublished. */
   private switchAt(p: MediaPacket, next: { client: RtmpClient; stream: NetStream }, to: RelayEndpoint): void {
-    const old = { client: this.client, stream: this.stream, shown: this.endpoint.shown };
+    const old = { stream: this.stream, shown: this.endpoint.shown };
     this.moving = undefined;
     this.endpoint = to;
     this.stats.url = to.shown;
@@ -239,10 +239,7 @@ class Destination {
     this.stream = next.stream;
     for (const h of this.headers.replay(p.timestamp)) next.stream.write(h);
     this.opts.onEvent({ type: 'switchover', index: this.stats.index, from: old.shown, to: to.shown });
-    if (old.stream && old.client) {
-      const { client } = old;
-      void old.stream.unpublish().catch(() => undefined).finally(() => client.close().catch(() => undefined));
-    }
+    if (old.stream) retirePublish(old.stream);
   }
 
   /** The source restarted: its first frames may not be decodable, so wait for a keyframe again. */
