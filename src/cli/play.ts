@@ -153,10 +153,12 @@ async function playCommand(rawUrl: string, raw: PlayRaw, reporter: Reporter, ctx
         bytes += p.payload.length;
         await sink.write(out);
         const now = performance.now();
-        reporter.progressEvent({ mediaMs: spanMs, packets: media, bytes, bitrate: Math.round((bytes * 8) / Math.max((now - started) / 1000, 0.001)) });
+        // Display and events at most every 200 ms: nothing is built per packet.
         if (now - lastShown > 200) {
           lastShown = now;
-          bar.update(0, { media: formatMs(spanMs), rate: formatBitrate((bytes * 8) / Math.max((now - started) / 1000, 0.001)), bytes: formatBytes(bytes) });
+          const bitrate = (bytes * 8) / Math.max((now - started) / 1000, 0.001);
+          bar.update(0, { media: formatMs(spanMs), rate: formatBitrate(bitrate), bytes: formatBytes(bytes) });
+          reporter.progressEvent({ mediaMs: spanMs, packets: media, bytes, bitrate: Math.round(bitrate) });
         }
       }
       end = stream.end;

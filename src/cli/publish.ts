@@ -153,9 +153,10 @@ async function publishCommand(input: string, rawUrl: string, raw: PublishRaw, re
     const bar = reporter.progress(total > 0 ? Math.round(total / 100) / 10 : Math.max(fileSize * loops, 1), total > 0 ? ' {bar} {value}/{total} s | {rate} | {bytes} | ETA {eta_formatted}' : ' {bar} {percentage}% | {media} | {rate} | {bytes}');
     const onProgress = (s: PublishStats): void => {
       const elapsed = (performance.now() - started) / 1000;
-      reporter.progressEvent({ mediaMs: s.mediaMs, durationMs: total, packets: s.packets, bytes: s.bytes, bitrate: Math.round((s.bytes * 8) / Math.max(elapsed, 0.001)) });
+      const bitrate = (s.bytes * 8) / Math.max(elapsed, 0.001);
+      reporter.progressEvent({ mediaMs: s.mediaMs, durationMs: total, packets: s.packets, bytes: s.bytes, bitrate: Math.round(bitrate) });
       bar.update(total > 0 ? Math.round(s.mediaMs / 100) / 10 : s.bytes, {
-        rate: formatBitrate((s.bytes * 8) / Math.max(elapsed, 0.001)),
+        rate: formatBitrate(bitrate),
         bytes: formatBytes(s.bytes),
         media: formatMs(s.mediaMs),
       });

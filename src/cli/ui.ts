@@ -134,8 +134,9 @@ export class Reporter {
 
   /** A `progress` event, at most one a second (the first at once). */
   progressEvent(fields: object): void {
+    if (!this.json) return;
     const now = performance.now();
-    if (this.json && now - this.lastProgressEvent >= 1000) {
+    if (now - this.lastProgressEvent >= 1000) {
       this.lastProgressEvent = now;
       this.event('progress', fields);
     }
